@@ -1,0 +1,5 @@
+import sys
+
+from videossr.cli import main
+
+sys.exit(main())

@@ -1,0 +1,81 @@
+"""Command line: ``videossr <verb> ...``. Each verb parses its arguments and calls one library function."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from videossr import __version__
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _add_sampling_args(p: argparse.ArgumentParser) -> None:
+    from videossr.sampling import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, DEFAULT_NUM_FRAMES
+
+    p.add_argument("--frames", type=_positive_int, default=DEFAULT_NUM_FRAMES, help="frames kept per video (default %(default)s)")
+    p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS, help="max stored frame area in pixels, aspect kept (default %(default)s = 512*512)")
+    p.add_argument("--min-side", type=_positive_int, default=DEFAULT_MIN_SIDE, help="skip videos whose stored frames would be smaller than this (default %(default)s)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _sampling_config(args):
+    from videossr.sampling import SamplingConfig
+
+    return SamplingConfig(num_frames=args.frames, max_pixels=args.max_pixels, min_side=args.min_side)
+
+
+def cmd_sample(args) -> int:
+    from videossr.framestore import sample_folder
+
+    report = sample_folder(args.video_dir, args.out, _sampling_config(args), workers=args.workers, progress=not args.no_progress)
+    print(report.summary_text())
+    if not report.sampled:
+        print(f"error: no video under {args.video_dir} could be sampled (see {args.out}/skipped.jsonl)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from videossr.demo import run_demo
+
+    return run_demo(args.out, workers=args.workers, progress=not args.no_progress)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="videossr", description="Verifiable self-supervised RL data from raw videos (VideoSSR).")
+    parser.add_argument("--version", action="version", version=f"videossr {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    p = verbs.add_parser("sample", help="sample frames from every video under a folder into a frame store")
+    p.add_argument("video_dir", type=Path, help="folder of videos (searched recursively; never modified)")
+    p.add_argument("--out", type=Path, required=True, help="output root (frame store + manifest)")
+    _add_sampling_args(p)
+    p.set_defaults(func=cmd_sample)
+
+    p = verbs.add_parser("demo", help="run the whole pipeline on the built-in sample clips")
+    p.add_argument("--out", type=Path, default=Path("videossr-demo"), help="output root (default %(default)s)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,80 @@
+"""Find candidate video files under a folder and give each a stable, file-name-safe id."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+ID_PART_SEPARATOR = "__"
+
+
+@dataclass(frozen=True)
+class VideoFile:
+    """One candidate input file. ``rel_path`` uses forward slashes, relative to the scanned root."""
+
+    video_id: str
+    path: Path
+    rel_path: str
+
+
+def _sanitize(part: str) -> str:
+    cleaned = _UNSAFE.sub("_", part).strip("._") or "_"
+    return cleaned
+
+
+def _base_id(rel_path: str) -> str:
+    stem = rel_path.rsplit(".", 1)[0] if "." in Path(rel_path).name else rel_path
+    return ID_PART_SEPARATOR.join(_sanitize(p) for p in stem.split("/"))
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=4).hexdigest()
+
+
+def assign_ids(rel_paths: list[str]) -> dict[str, str]:
+    """Map each relative path to a unique id.
+
+    The id is the relative path without its extension, folders joined by ``__`` and unsafe
+    characters replaced by ``_``. Files that would share an id (``clip.mp4`` and ``clip.mkv``)
+    get their extension appended (``clip_mp4``, ``clip_mkv``); any remaining clash (from
+    sanitising) gets a short hash of the relative path. Ids depend only on the set of paths.
+    """
+    by_base: dict[str, list[str]] = defaultdict(list)
+    for rel in rel_paths:
+        by_base[_base_id(rel)].append(rel)
+    ids: dict[str, str] = {}
+    for base, rels in by_base.items():
+        for rel in rels:
+            ext = Path(rel).suffix.lstrip(".")
+            ids[rel] = base if len(rels) == 1 else f"{base}_{_sanitize(ext or 'noext')}"
+    counts: dict[str, int] = defaultdict(int)
+    for vid in ids.values():
+        counts[vid] += 1
+    return {rel: (vid if counts[vid] == 1 else f"{vid}_{_short_hash(rel)}") for rel, vid in ids.items()}
+
+
+def find_videos(root: str | os.PathLike, *, exclude: list[Path] | None = None) -> list[VideoFile]:
+    """Every non-hidden regular file under ``root`` (recursively, sorted), as a candidate video.
+
+    Whether a file really is a video is decided by FFmpeg when it is opened; files that are
+    not become skip records with a reason. ``exclude`` folders (e.g. the output root when it
+    lies inside the input) are not entered.
+    """
+    root = Path(root).resolve()
+    excluded = {p.resolve() for p in (exclude or [])}
+    rels: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded)
+        for name in sorted(filenames):
+            full = here / name
+            if name.startswith(".") or not full.is_file():
+                continue
+            rels.append(full.relative_to(root).as_posix())
+    ids = assign_ids(rels)
+    return [VideoFile(video_id=ids[rel], path=root / rel, rel_path=rel) for rel in rels]

@@ -1,0 +1,43 @@
+"""Run one job per video over a process pool (or in-process), yielding results as they finish."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, Callable, Iterable, Iterator
+
+from tqdm import tqdm
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def decoder_threads(workers: int) -> int:
+    """Decoder threads per worker so that workers x threads roughly fills the machine."""
+    return max(1, default_workers() // max(1, workers))
+
+
+def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, desc: str, progress: bool = True) -> Iterator[Any]:
+    """Apply the picklable top-level function ``job`` to every item; yield results in completion order.
+
+    ``workers == 1`` runs in this process (simplest to debug). A job should catch its own
+    per-item errors and return them as data; an exception here ends the run.
+    """
+    items = list(items)
+    bar = tqdm(total=len(items), desc=desc, unit="video", disable=not progress or not items, dynamic_ncols=True)
+    try:
+        if workers <= 1 or len(items) <= 1:
+            for item in items:
+                result = job(item)
+                bar.update(1)
+                yield result
+            return
+        with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
+            futures = [pool.submit(job, item) for item in items]
+            for future in as_completed(futures):
+                result = future.result()
+                bar.update(1)
+                yield result
+    finally:
+        bar.close()

@@ -1,0 +1,259 @@
+"""Frame sampling: N frames evenly spaced in time over the [5 %, 95 %] span of a video.
+
+Decoding is planned from the packet index: one demux pass (no decoding) lists every frame's
+presentation timestamp and the keyframes; then, for each target in time order, the decoder
+seeks to the target's keyframe when that keyframe lies beyond the current decode position and
+otherwise decodes forward. Only the kept frames are converted (resized by swscale straight to
+the stored size), so memory holds N small frames, never the whole video.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+DEFAULT_NUM_FRAMES = 48
+DEFAULT_MAX_PIXELS = 512 * 512
+DEFAULT_MIN_SIDE = 32
+SPAN_START, SPAN_END = 0.05, 0.95
+
+
+class SkipVideo(Exception):
+    """A video that cannot be sampled; ``reason`` says why (short, human readable)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    num_frames: int = DEFAULT_NUM_FRAMES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    min_side: int = DEFAULT_MIN_SIDE
+
+    def __post_init__(self) -> None:
+        if self.num_frames < 2:
+            raise ValueError(f"num_frames must be >= 2, got {self.num_frames}")
+        if self.max_pixels < self.min_side**2:
+            raise ValueError(f"max_pixels={self.max_pixels} is below min_side**2={self.min_side ** 2}")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What was learned about a source video and the frames kept from it.
+
+    ``duration_s`` spans the first frame's start to the last frame's end. ``sample_fps`` is
+    ``num_frames / duration_s``: the model sees kept frame ``i`` at ``i / sample_fps`` seconds,
+    and every timestamp answer uses that axis. ``pts_seconds`` are the kept frames' own
+    presentation times, relative to the first frame of the video.
+    """
+
+    duration_s: float
+    native_fps: float
+    frame_count: int
+    sample_fps: float
+    frame_indices: tuple[int, ...]
+    pts_seconds: tuple[float, ...]
+    target_seconds: tuple[float, ...]
+    width: int
+    height: int
+    source_width: int
+    source_height: int
+    rotation_deg: int
+    frames_decoded: int
+    keyframe_count: int
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class SampledVideo:
+    """Kept frames (``frames``: uint8 array of shape (N, H, W, 3), RGB) and their :class:`VideoInfo`."""
+
+    video_id: str
+    source: Path
+    frames: np.ndarray = field(repr=False)
+    info: VideoInfo
+
+    def __repr__(self) -> str:
+        return f"SampledVideo(video_id={self.video_id!r}, frames={tuple(self.frames.shape)}, duration_s={self.info.duration_s:.2f})"
+
+
+@dataclass(frozen=True)
+class _PacketIndex:
+    pts: np.ndarray  # sorted presentation timestamps (stream time_base units)
+    keyframes: np.ndarray  # sorted keyframe timestamps
+    time_base: float
+
+
+def _index_packets(container, stream) -> _PacketIndex:
+    pts_list: list[int] = []
+    key_list: list[int] = []
+    for packet in container.demux(stream):
+        if packet.size == 0:
+            continue
+        ts = packet.pts if packet.pts is not None else packet.dts
+        if ts is None:
+            continue
+        pts_list.append(ts)
+        if packet.is_keyframe:
+            key_list.append(ts)
+    if stream.time_base is None:
+        raise SkipVideo("video stream has no time base")
+    pts = np.unique(np.asarray(pts_list, dtype=np.int64))
+    keys = np.unique(np.asarray(key_list, dtype=np.int64))
+    return _PacketIndex(pts=pts, keyframes=keys, time_base=float(stream.time_base))
+
+
+def _stored_size(width: int, height: int, max_pixels: int) -> tuple[int, int]:
+    """Largest size with the same aspect and at most ``max_pixels`` pixels (never upscaled)."""
+    scale = min(1.0, math.sqrt(max_pixels / float(width * height)))
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def plan_targets(index: _PacketIndex, num_frames: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Choose kept frames: nearest frame to each of ``num_frames`` evenly spaced target times.
+
+    Returns (frame indices into ``index.pts``, target times in seconds, duration in seconds).
+    Raises :class:`SkipVideo` when the span holds fewer than ``num_frames`` frames.
+    """
+    pts = index.pts
+    count = len(pts)
+    if count == 0:
+        raise SkipVideo("no decodable video frames")
+    times = (pts - pts[0]) * index.time_base
+    step = float(np.median(np.diff(times))) if count > 1 else 0.0
+    duration = float(times[-1] + step)
+    if duration <= 0:
+        raise SkipVideo(f"video has {count} frame(s) and no duration")
+    lo, hi = SPAN_START * duration, SPAN_END * duration
+    in_span = int(np.count_nonzero((times >= lo - 1e-9) & (times <= hi + 1e-9)))
+    if in_span < num_frames:
+        raise SkipVideo(f"too few frames: {in_span} in the [5%, 95%] span ({count} total), need {num_frames}")
+    targets = np.linspace(lo, hi, num_frames)
+    right = np.clip(np.searchsorted(times, targets), 1, count - 1)
+    left = right - 1
+    chosen = np.where(np.abs(times[left] - targets) <= np.abs(times[right] - targets), left, right)
+    if len(np.unique(chosen)) != num_frames:
+        raise SkipVideo("frame timing too irregular: two targets map to the same frame")
+    return chosen, targets, duration
+
+
+class _Decoder:
+    """Decodes frames at requested timestamps, seeking only when a keyframe lies ahead."""
+
+    def __init__(self, container, stream, keyframes: np.ndarray):
+        self.container, self.stream, self.keyframes = container, stream, keyframes
+        self.frames_decoded = 0
+        self._iter = None
+        self._last_pts: int | None = None
+
+    def _keyframe_at_or_before(self, pts: int) -> int | None:
+        pos = bisect.bisect_right(self.keyframes, pts) - 1
+        return int(self.keyframes[pos]) if pos >= 0 else None
+
+    def frame_at(self, pts: int):
+        key = self._keyframe_at_or_before(pts)
+        behind = self._last_pts is not None and pts <= self._last_pts
+        if self._iter is None or behind or (key is not None and key > self._last_pts):
+            self.container.seek(key if key is not None else 0, stream=self.stream, backward=True)
+            self._iter = self.container.decode(self.stream)
+            self._last_pts = None
+        for frame in self._iter:
+            self.frames_decoded += 1
+            ts = frame.pts if frame.pts is not None else frame.dts
+            if ts is None:
+                continue
+            self._last_pts = ts
+            if ts >= pts:
+                return frame
+        raise SkipVideo("truncated: decoding ended before a target frame")
+
+
+def _to_rgb(frame, size: tuple[int, int], rotation_deg: int) -> np.ndarray:
+    width, height = size
+    if rotation_deg in (90, 270):
+        width, height = height, width
+    rgb = frame.to_ndarray(format="rgb24", width=width, height=height)
+    if rotation_deg:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation_deg // 90))
+    return rgb
+
+
+def _display_rotation(frame) -> int:
+    """FFmpeg's display-matrix angle -> clockwise degrees needed to show the frame upright."""
+    angle = getattr(frame, "rotation", 0) or 0
+    return int(round(angle / 90.0)) % 4 * 90
+
+
+def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *, video_id: str = "", threads: int = 0) -> SampledVideo:
+    """Sample ``config.num_frames`` frames from ``path`` (opened read-only).
+
+    Raises :class:`SkipVideo` with a reason for anything that cannot be sampled.
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise SkipVideo("empty file (0 bytes)")
+    try:
+        container = av.open(str(path), mode="r")
+    except av.FFmpegError as exc:
+        raise SkipVideo(f"not a readable media file ({exc.__class__.__name__})") from None
+    with container:
+        if not container.streams.video:
+            raise SkipVideo("no video stream (audio-only or not a video)")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO" if threads != 1 else "SLICE"
+        stream.codec_context.thread_count = threads
+        try:
+            return _sample_open(container, stream, path, config, video_id)
+        except SkipVideo:
+            raise
+        except (av.FFmpegError, ValueError, OverflowError) as exc:
+            raise SkipVideo(f"decode error: {exc.__class__.__name__}: {exc}") from None
+
+
+def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str) -> SampledVideo:
+    src_w, src_h = stream.codec_context.width, stream.codec_context.height
+    if not src_w or not src_h:
+        raise SkipVideo("video stream has no frame size")
+    sar = stream.sample_aspect_ratio
+    display_w = max(1, int(round(src_w * float(sar)))) if sar and float(sar) > 0 else src_w
+    index = _index_packets(container, stream)
+    chosen, targets, duration = plan_targets(index, config.num_frames)
+    decoder = _Decoder(container, stream, index.keyframes)
+    frames, kept_pts, rotation = [], [], 0
+    for i, frame_idx in enumerate(chosen):
+        frame = decoder.frame_at(int(index.pts[frame_idx]))
+        if i == 0:
+            rotation = _display_rotation(frame)
+            up_w, up_h = (src_h, display_w) if rotation in (90, 270) else (display_w, src_h)
+            size = _stored_size(up_w, up_h, config.max_pixels)
+            if min(size) < config.min_side:
+                raise SkipVideo(f"frames too small: {up_w}x{up_h} stored as {size[0]}x{size[1]}, need >= {config.min_side} px per side")
+        frames.append(_to_rgb(frame, size, rotation))
+        kept_pts.append(((frame.pts if frame.pts is not None else frame.dts) - int(index.pts[0])) * index.time_base)
+    stack = np.stack(frames)
+    info = VideoInfo(
+        duration_s=round(duration, 6),
+        native_fps=round(len(index.pts) / duration, 6),
+        frame_count=len(index.pts),
+        sample_fps=round(config.num_frames / duration, 6),
+        frame_indices=tuple(int(i) for i in chosen),
+        pts_seconds=tuple(round(float(t), 6) for t in kept_pts),
+        target_seconds=tuple(round(float(t), 6) for t in targets),
+        width=int(stack.shape[2]),
+        height=int(stack.shape[1]),
+        source_width=src_w,
+        source_height=src_h,
+        rotation_deg=rotation,
+        frames_decoded=decoder.frames_decoded,
+        keyframe_count=len(index.keyframes),
+    )
+    return SampledVideo(video_id=video_id or path.stem, source=path, frames=stack, info=info)
