@@ -43,6 +43,48 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_build(args) -> int:
+    from videossr.build import build
+    from videossr.recipe import load_recipe
+
+    recipe = load_recipe(args.recipe)
+    if args.seed is not None:
+        from dataclasses import replace
+
+        recipe = replace(recipe, seed=args.seed)
+    report = build(args.video_dir, args.out, recipe, size=args.size, workers=args.workers, progress=not args.no_progress)
+    print(report.summary_text())
+    if report.rows == 0:
+        print(f"error: no sample could be built from {args.video_dir} (see {args.out}/skipped.jsonl)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_preview(args) -> int:
+    from videossr.preview import preview
+
+    out = args.out or (Path(args.dataset) / "previews" if Path(args.dataset).is_dir() else Path("previews"))
+    paths = preview(args.dataset, out, n=args.n)
+    print(f"wrote {len(paths)} contact sheet(s) to {out}")
+    return 0 if paths else 1
+
+
+def cmd_export(args) -> int:
+    from videossr.export import export_eval
+
+    path = export_eval(args.dataset, args.out, limit=args.limit, progress=not args.no_progress)
+    print(f"wrote {path} (videos under {args.out}/videos)")
+    return 0
+
+
+def cmd_relocate(args) -> int:
+    from videossr.export import relocate
+
+    rows = relocate(args.dataset_dir, args.root)
+    print(f"rewrote frame paths of {rows} rows in {args.dataset_dir}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from videossr.demo import run_demo
 
@@ -59,6 +101,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output root (frame store + manifest)")
     _add_sampling_args(p)
     p.set_defaults(func=cmd_sample)
+
+    p = verbs.add_parser("build", help="sample videos and build a training dataset from a recipe (verl parquet)")
+    p.add_argument("video_dir", type=Path, help="folder of videos (searched recursively; never modified)")
+    p.add_argument("--out", type=Path, required=True, help="output root")
+    p.add_argument("--recipe", default="videossr30k", help="built-in recipe name or a .yaml file (default %(default)s)")
+    p.add_argument("--size", type=_positive_int, default=None, help="total samples (default: scaled to the number of videos)")
+    p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_build)
+
+    p = verbs.add_parser("preview", help="PNG contact sheets of dataset samples with the answer marked")
+    p.add_argument("dataset", type=Path, help="dataset folder (from build) or a parquet file")
+    p.add_argument("--n", type=_positive_int, default=8, help="number of samples (default %(default)s)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default DATASET/previews)")
+    p.set_defaults(func=cmd_preview)
+
+    p = verbs.add_parser("export", help="evaluation export: eval.json {video, question, answer} + mp4 per sample")
+    p.add_argument("dataset", type=Path, help="dataset folder (from build) or a parquet file")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--limit", type=_positive_int, default=None, help="export only the first N samples")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_export)
+
+    p = verbs.add_parser("relocate", help="rewrite frame paths after moving a dataset folder")
+    p.add_argument("dataset_dir", type=Path, help="the moved dataset folder")
+    p.add_argument("--root", default=None, help="path the folder will have where training runs (default: its current absolute path)")
+    p.set_defaults(func=cmd_relocate)
 
     p = verbs.add_parser("demo", help="run the whole pipeline on the built-in sample clips")
     p.add_argument("--out", type=Path, default=Path("videossr-demo"), help="output root (default %(default)s)")

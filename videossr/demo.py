@@ -20,12 +20,22 @@ def sample_videos_dir() -> Path:
 
 
 def run_demo(out: str | Path = DEFAULT_DEMO_OUT, *, workers: int | None = None, progress: bool = True) -> int:
-    """Sample the built-in clips into ``out`` and print where everything went. Returns an exit code."""
-    from videossr.framestore import sample_folder
+    """Build the VideoSSR-30K mix from the built-in clips, preview it, export an eval set. Returns an exit code."""
+    from videossr.build import build
+    from videossr.export import export_eval
+    from videossr.preview import preview
+    from videossr.recipe import load_recipe
 
     out = Path(out)
     source = sample_videos_dir()
     print(f"videossr demo: input clips from {source}")
-    report = sample_folder(source, out / "store", workers=workers, progress=progress)
+    report = build(source, out, load_recipe("videossr30k"), workers=workers, progress=progress)
     print(report.summary_text())
-    return 0 if report.sampled else 1
+    if report.rows == 0:
+        return 1
+    sheets = preview(out, out / "previews", n=6)
+    eval_json = export_eval(out, out / "eval", limit=6, progress=progress)
+    print(f"previews: {len(sheets)} PNG contact sheets in {out / 'previews'}")
+    print(f"eval export: {eval_json} (+ mp4s)")
+    print(f"training parquet (verl): {out / 'train.parquet'}")
+    return 0

@@ -1,0 +1,170 @@
+"""Dataset files: the verl parquet (write, relocate) and the evaluation export (JSON + mp4).
+
+verl parquet row (one per sample; every row has the same keys and types)::
+
+    data_source   "videossr/grounding" | "videossr/counting" | "videossr/jigsaw"
+    prompt        [{role: system, content}, {role: user, content: "<video>\\n..." (one <video> per videos entry)}]
+    videos        [{video: [absolute frame paths], sample_fps, max_pixels, min_pixels}]
+    ability       "spatial" | "temporal" | "fine-grained"
+    reward_model  {style: "rule", ground_truth: "12.3-20.5" | "3,1,4" | "315264"}
+    extra_info    {index, split, sample_id, task, variant, video_id, sample_fps, entry_index,
+                   params (JSON text: the ground-truth record), question, answer, new_frames}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from videossr import atomic
+from videossr.seeding import rng_for
+
+TRAIN_FILE, TASKS_DIR, DATASET_FILE = "train.parquet", "tasks", "dataset.json"
+
+SCHEMA = pa.schema([
+    ("data_source", pa.string()),
+    ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+    ("videos", pa.list_(pa.struct([("video", pa.list_(pa.string())), ("sample_fps", pa.float64()), ("max_pixels", pa.int64()), ("min_pixels", pa.int64())]))),
+    ("ability", pa.string()),
+    ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+    ("extra_info", pa.struct([
+        ("index", pa.int64()), ("split", pa.string()), ("sample_id", pa.string()), ("task", pa.string()), ("variant", pa.string()),
+        ("video_id", pa.string()), ("sample_fps", pa.float64()), ("entry_index", pa.int64()), ("params", pa.string()),
+        ("question", pa.string()), ("answer", pa.string()), ("new_frames", pa.int64()),
+    ])),
+])
+
+
+def _absolute(row: dict, root: str) -> dict:
+    videos = [{**v, "video": [f"{root}/{p}" for p in v["video"]]} for v in row["videos"]]
+    return {**row, "videos": videos}
+
+
+def _table(rows: list[dict], split: str) -> pa.Table:
+    indexed = [{**r, "extra_info": {**r["extra_info"], "index": i, "split": split}} for i, r in enumerate(rows)]
+    return pa.Table.from_pylist(indexed, schema=SCHEMA)
+
+
+def write_dataset(out: Path, rows: list[dict], *, recipe, root: Path, split: str = "train") -> None:
+    """Write the mix (shuffled by the recipe seed) and one parquet per entry, paths under ``root``."""
+    root_text = str(root).rstrip("/")
+    rows = sorted((_absolute(r, root_text) for r in rows), key=lambda r: r["extra_info"]["sample_id"])
+    order = rng_for(recipe.seed, "mix", recipe.name).permutation(len(rows)) if rows else []
+    atomic.write_parquet(out / TRAIN_FILE, _table([rows[i] for i in order], split))
+    by_entry: dict[str, list[dict]] = {}
+    for r in rows:
+        by_entry.setdefault(f"{r['extra_info']['task']}-{r['extra_info']['variant']}", []).append(r)
+    for key, entry_rows in by_entry.items():
+        atomic.write_parquet(out / TASKS_DIR / f"{key}.parquet", _table(entry_rows, split))
+    atomic.write_json(out / DATASET_FILE, {"format": "videossr-verl-v1", "root": root_text, "recipe": recipe.name, "seed": recipe.seed, "rows": len(rows)})
+
+
+def dataset_parquets(dataset_dir: Path) -> list[Path]:
+    return [dataset_dir / TRAIN_FILE, *sorted((dataset_dir / TASKS_DIR).glob("*.parquet"))]
+
+
+def relocate(dataset_dir: str | os.PathLike, new_root: str | os.PathLike | None = None) -> int:
+    """Point every frame path of a moved dataset at its new location; returns rows rewritten.
+
+    Copy or move the whole dataset folder (``rsync -a OUT/ host:/data/ds/``), then run
+    ``videossr relocate /data/ds`` there. ``new_root`` (default: the folder itself) lets you
+    write paths for a machine where the folder will be mounted elsewhere.
+    """
+    dataset_dir = Path(dataset_dir)
+    meta_path = dataset_dir / DATASET_FILE
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"{meta_path} not found: not a videossr dataset folder")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    old = meta["root"].rstrip("/")
+    new = str(Path(new_root) if new_root else dataset_dir.resolve()).rstrip("/")
+    total = 0
+    for path in dataset_parquets(dataset_dir):
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        for row in rows:
+            for v in row["videos"]:
+                bad = [p for p in v["video"] if not p.startswith(old + "/")]
+                if bad:
+                    raise ValueError(f"{path}: frame path {bad[0]!r} is not under the recorded root {old!r}")
+                v["video"] = [new + p[len(old):] for p in v["video"]]
+        atomic.write_parquet(path, pa.Table.from_pylist(rows, schema=SCHEMA))
+        total += len(rows) if path.name == TRAIN_FILE else 0
+    atomic.write_json(meta_path, {**meta, "root": new})
+    return total
+
+
+def load_rows(dataset: str | os.PathLike) -> list[dict]:
+    """Rows of a dataset folder's train.parquet, or of a parquet file."""
+    dataset = Path(dataset)
+    path = dataset / TRAIN_FILE if dataset.is_dir() else dataset
+    if not path.is_file():
+        raise FileNotFoundError(f"no dataset parquet at {path}")
+    return pq.read_table(path).to_pylist()
+
+
+# ----------------------------------------------------------------------------- evaluation export
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    return frame[: h - h % 2, : w - w % 2]
+
+
+def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
+    """Encode frames to an H.264 mp4 where frame i is shown at i / fps seconds (atomic)."""
+    import av
+    from PIL import Image
+
+    rate = Fraction(fps).limit_denominator(100000)
+    tmp = path.with_name(atomic.TMP_PREFIX + path.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with av.open(str(tmp), mode="w", format="mp4") as container:
+            stream = container.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
+            stream.pix_fmt = "yuv420p"
+            for i, fp in enumerate(frame_paths):
+                rgb = _even(np.asarray(Image.open(fp).convert("RGB")))
+                if i == 0:
+                    stream.height, stream.width = rgb.shape[:2]
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame.pts = i
+                frame.time_base = 1 / rate
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: int | None = None, progress: bool = True) -> Path:
+    """Write ``out/eval.json`` ({video, question, answer, ...} per sample) and the mp4s it names.
+
+    ``video`` is the sample id; its files are ``videos/<sample_id>.mp4`` (jigsaw: one mp4 per
+    clip, ``videos/<sample_id>/clip_<k>.mp4``) at the sample fps, so timestamps in the answer
+    match the mp4's own time axis. Resumable: existing mp4s are kept.
+    """
+    from tqdm import tqdm
+
+    out = Path(out)
+    rows = load_rows(dataset)[: limit if limit else None]
+    items = []
+    for row in tqdm(rows, desc="exporting", unit="sample", disable=not progress):
+        info = row["extra_info"]
+        sid = info["sample_id"]
+        clips = row["videos"]
+        names = [f"videos/{sid}.mp4"] if len(clips) == 1 else [f"videos/{sid}/clip_{k + 1}.mp4" for k in range(len(clips))]
+        for name, clip in zip(names, clips):
+            if not (out / name).is_file():
+                write_mp4(out / name, clip["video"], clip["sample_fps"])
+        items.append({
+            "video": sid, "video_files": names, "question": info["question"], "answer": row["reward_model"]["ground_truth"],
+            "data_source": row["data_source"], "task": info["task"], "variant": info["variant"], "sample_fps": info["sample_fps"],
+        })
+    return atomic.write_json(out / "eval.json", items)
