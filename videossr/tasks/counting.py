@@ -19,6 +19,7 @@ from videossr.tasks.base import FrameRef, SampleContext, SkipSample, TaskSample,
 
 NAME = "counting"
 SHAPES = ("circle", "square", "triangle")  # answer order
+GAP_PX = 4  # minimum gap between the bounding circles of two instances
 _CIRCUMRADIUS_PER_SIZE = {"circle": 0.5, "square": 1 / math.sqrt(2), "triangle": 1 / math.sqrt(3)}
 
 
@@ -74,7 +75,7 @@ def _place(rng: np.random.Generator, shape: str, count: int, width: int, height:
             for _try in range(60):
                 x = rng.uniform(lo_x, hi_x) if lo_x < hi_x else width / 2
                 y = rng.uniform(lo_y, hi_y) if lo_y < hi_y else height / 2
-                if all(math.hypot(x - cx, y - cy) > r + radii[j] + 2 for j, (cx, cy) in enumerate(centres)):
+                if all(math.hypot(x - cx, y - cy) > r + radii[j] + GAP_PX for j, (cx, cy) in enumerate(centres)):
                     centres.append((x, y))
                     break
             else:
@@ -106,6 +107,13 @@ def draw_params(rng: np.random.Generator, ctx: SampleContext, opts: CountingOpti
     return {"placements": placements}
 
 
+def polygon_vertices(shape: str, cx: float, cy: float, radius: float, rotation_deg: float) -> list[tuple[int, int]]:
+    """Integer vertices of a regular triangle or square with circumradius ``radius``."""
+    sides = 4 if shape == "square" else 3
+    angles = np.deg2rad(rotation_deg + 360.0 * np.arange(sides) / sides)
+    return [(int(round(cx + radius * np.cos(a))), int(round(cy + radius * np.sin(a)))) for a in angles]
+
+
 def draw_shapes(frame: np.ndarray, placement: dict) -> np.ndarray:
     """Return a copy of ``frame`` with the placement's instances drawn (filled, solid colour)."""
     image = Image.fromarray(frame)
@@ -116,8 +124,7 @@ def draw_shapes(frame: np.ndarray, placement: dict) -> np.ndarray:
         if placement["shape"] == "circle":
             pen.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=color)
         else:
-            sides = 4 if placement["shape"] == "square" else 3
-            pen.regular_polygon((cx, cy, radius), sides, rotation=inst["rotation_deg"], fill=color)
+            pen.polygon(polygon_vertices(placement["shape"], cx, cy, radius, inst["rotation_deg"]), fill=color)
     return np.asarray(image)
 
 
