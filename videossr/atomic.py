@@ -6,6 +6,7 @@ never a partial one.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -16,8 +17,17 @@ from typing import Any, Iterable
 TMP_PREFIX = ".tmp-"
 
 
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _tmp_sibling(path: Path) -> Path:
+    """A new empty file beside ``path``, with the permissions a plain ``open()`` would give."""
     fd, name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{path.name}.", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     return Path(name)
 
@@ -75,7 +85,9 @@ def write_parquet(path: str | os.PathLike, table) -> Path:
 def make_staging_dir(final: Path) -> Path:
     """A fresh temporary directory beside ``final``, to be committed with :func:`commit_dir`."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{final.name}.", dir=final.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{final.name}.", dir=final.parent))
+    staging.chmod(0o777 & ~_umask())
+    return staging
 
 
 def commit_dir(staging: Path, final: Path) -> None:
