@@ -188,11 +188,12 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
     plan = assign(recipe, [v.video_id for v in videos], size)
     workers = workers or default_workers()
     first_keys = {e.key for e in recipe.entries if not e.needs_donor}
+    threads = 1 if engine == "ray" else decoder_threads(workers)
     first = [
-        _VideoJob(str(out), v, recipe, tuple(a for a in plan.get(v.video_id, []) if f"{a.task}-{a.variant}" in first_keys), (), False, decoder_threads(workers))
+        _VideoJob(str(out.resolve()), v, recipe, tuple(a for a in plan.get(v.video_id, []) if f"{a.task}-{a.variant}" in first_keys), (), False, threads)
         for v in videos if not _rows_path(out, v.video_id, False).is_file()
     ]
-    for _ in run_jobs(_run_video_job, first, workers=workers, desc="building", progress=progress):
+    for _ in run_jobs(_run_video_job, first, workers=workers, desc="building", progress=progress, engine=engine):
         pass
     store = FrameStore(out / STORE)
     sampled_ids = sorted(v.video_id for v in videos if store.meta(v.video_id) is not None)
@@ -201,8 +202,8 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
         for v in videos:
             work = tuple(a for a in plan.get(v.video_id, []) if f"{a.task}-{a.variant}" not in first_keys)
             if v.video_id in sampled_ids and work and not _rows_path(out, v.video_id, True).is_file():
-                second.append(_VideoJob(str(out), v, recipe, work, tuple(i for i in sampled_ids if i != v.video_id), True, 1))
-        for _ in run_jobs(_run_video_job, second, workers=workers, desc="building (swap)", progress=progress):
+                second.append(_VideoJob(str(out.resolve()), v, recipe, work, tuple(i for i in sampled_ids if i != v.video_id), True, 1))
+        for _ in run_jobs(_run_video_job, second, workers=workers, desc="building (swap)", progress=progress, engine=engine):
             pass
     sampling = finalize(store, videos, asdict(recipe.sampling), resumed=0)
     return _compile(out, recipe, videos, sampling.skipped, counts_requested(recipe, len(videos), size))

@@ -22,7 +22,12 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=_positive_int, default=DEFAULT_NUM_FRAMES, help="frames kept per video (default %(default)s)")
     p.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS, help="max stored frame area in pixels, aspect kept (default %(default)s = 512*512)")
     p.add_argument("--min-side", type=_positive_int, default=DEFAULT_MIN_SIDE, help="skip videos whose stored frames would be smaller than this (default %(default)s)")
+    _add_run_args(p)
+
+
+def _add_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="local process pool, or Ray tasks on the cluster RAY_ADDRESS names (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -35,7 +40,7 @@ def _sampling_config(args):
 def cmd_sample(args) -> int:
     from videossr.framestore import sample_folder
 
-    report = sample_folder(args.video_dir, args.out, _sampling_config(args), workers=args.workers, progress=not args.no_progress)
+    report = sample_folder(args.video_dir, args.out, _sampling_config(args), workers=args.workers, progress=not args.no_progress, engine=args.engine)
     print(report.summary_text())
     if not report.sampled:
         print(f"error: no video under {args.video_dir} could be sampled (see {args.out}/skipped.jsonl)", file=sys.stderr)
@@ -52,7 +57,7 @@ def cmd_build(args) -> int:
         from dataclasses import replace
 
         recipe = replace(recipe, seed=args.seed)
-    report = build(args.video_dir, args.out, recipe, size=args.size, workers=args.workers, progress=not args.no_progress)
+    report = build(args.video_dir, args.out, recipe, size=args.size, workers=args.workers, progress=not args.no_progress, engine=args.engine)
     print(report.summary_text())
     if report.rows == 0:
         print(f"error: no sample could be built from {args.video_dir} (see {args.out}/skipped.jsonl)", file=sys.stderr)
@@ -108,8 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipe", default="videossr30k", help="built-in recipe name or a .yaml file (default %(default)s)")
     p.add_argument("--size", type=_positive_int, default=None, help="total samples (default: scaled to the number of videos)")
     p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
-    p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_run_args(p)
     p.set_defaults(func=cmd_build)
 
     p = verbs.add_parser("preview", help="PNG contact sheets of dataset samples with the answer marked")

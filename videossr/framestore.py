@@ -181,7 +181,7 @@ def check_settings(out: Path, settings: dict) -> None:
             raise ValueError(f"{out} was sampled with settings {previous}; this run uses {settings}. Use a new --out.")
 
 
-def sample_folder(video_dir: str | os.PathLike, out: str | os.PathLike, config: SamplingConfig = SamplingConfig(), *, workers: int | None = None, progress: bool = True) -> SamplingReport:
+def sample_folder(video_dir: str | os.PathLike, out: str | os.PathLike, config: SamplingConfig = SamplingConfig(), *, workers: int | None = None, progress: bool = True, engine: str = "local") -> SamplingReport:
     """Sample every video under ``video_dir`` into the frame store at ``out`` (resumable)."""
     video_dir, out = Path(video_dir), Path(out)
     if not video_dir.is_dir():
@@ -194,8 +194,9 @@ def sample_folder(video_dir: str | os.PathLike, out: str | os.PathLike, config: 
     videos = find_videos(video_dir, exclude=[out])
     todo = [v for v in videos if store.meta(v.video_id) is None and store.cached_skip(v) is None]
     workers = workers or default_workers()
-    jobs = [_SampleJob(str(out), v, config, decoder_threads(workers)) for v in todo]
-    for _ in run_jobs(_run_sample_job, jobs, workers=workers, desc="sampling", progress=progress):
+    threads = 1 if engine == "ray" else decoder_threads(workers)
+    jobs = [_SampleJob(str(out.resolve()), v, config, threads) for v in todo]
+    for _ in run_jobs(_run_sample_job, jobs, workers=workers, desc="sampling", progress=progress, engine=engine):
         pass
     return finalize(store, videos, settings, resumed=len(videos) - len(todo))
 

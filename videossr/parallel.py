@@ -18,15 +18,28 @@ def decoder_threads(workers: int) -> int:
     return max(1, default_workers() // max(1, workers))
 
 
-def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, desc: str, progress: bool = True) -> Iterator[Any]:
+ENGINES = ("local", "ray")
+
+
+def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, desc: str, progress: bool = True, engine: str = "local") -> Iterator[Any]:
     """Apply the picklable top-level function ``job`` to every item; yield results in completion order.
 
-    ``workers == 1`` runs in this process (simplest to debug). A job should catch its own
+    ``engine="local"``: a process pool of ``workers`` (``workers == 1`` runs in this process,
+    simplest to debug). ``engine="ray"``: one Ray task per item on the cluster that
+    ``ray.init()`` finds (``RAY_ADDRESS``, or a local one). Jobs are deterministic and write
+    their own output, so both engines produce the same files. A job should catch its own
     per-item errors and return them as data; an exception here ends the run.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     items = list(items)
     bar = tqdm(total=len(items), desc=desc, unit="video", disable=not progress or not items, dynamic_ncols=True)
     try:
+        if engine == "ray" and items:
+            for result in _run_ray(job, items):
+                bar.update(1)
+                yield result
+            return
         if workers <= 1 or len(items) <= 1:
             for item in items:
                 result = job(item)
@@ -41,3 +54,17 @@ def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, d
                 yield result
     finally:
         bar.close()
+
+
+def _run_ray(job: Callable[[Any], Any], items: list[Any]) -> Iterator[Any]:
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--engine ray needs Ray: pip install 'videossr[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS"), log_to_driver=False, include_dashboard=False)
+    remote_job = ray.remote(num_cpus=1, max_retries=2)(job)
+    pending = [remote_job.remote(item) for item in items]
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        yield ray.get(done[0])
