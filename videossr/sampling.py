@@ -228,18 +228,18 @@ def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id
     index = _index_packets(container, stream)
     chosen, targets, duration = plan_targets(index, config.num_frames)
     decoder = _Decoder(container, stream, index.keyframes)
-    frames, kept_pts, rotation = [], [], 0
+    stack, kept_pts, rotation = None, [], 0
     for i, frame_idx in enumerate(chosen):
         frame = decoder.frame_at(int(index.pts[frame_idx]))
-        if i == 0:
+        if stack is None:
             rotation = _display_rotation(frame)
             up_w, up_h = (src_h, display_w) if rotation in (90, 270) else (display_w, src_h)
             size = _stored_size(up_w, up_h, config.max_pixels)
             if min(size) < config.min_side:
                 raise SkipVideo(f"frames too small: {up_w}x{up_h} stored as {size[0]}x{size[1]}, need >= {config.min_side} px per side")
-        frames.append(_to_rgb(frame, size, rotation))
+            stack = np.empty((config.num_frames, size[1], size[0], 3), dtype=np.uint8)  # filled frame by frame
+        stack[i] = _to_rgb(frame, size, rotation)
         kept_pts.append(((frame.pts if frame.pts is not None else frame.dts) - int(index.pts[0])) * index.time_base)
-    stack = np.stack(frames)
     info = VideoInfo(
         duration_s=round(duration, 6),
         native_fps=round(len(index.pts) / duration, 6),

@@ -1,0 +1,125 @@
+"""Sampling and build throughput against a decode-only floor, measured side by side in one run.
+
+    python benchmarks/make_corpus.py --out bench-corpus          # once
+    python benchmarks/bench_build.py --corpus bench-corpus       # prints the table
+
+For each worker count (default 1 and 2) it runs, each in a fresh subprocess so that peak RSS is
+per phase: (1) a decode-only pass that decodes every frame of every video with the same
+parallelism and decoder threads as videossr, (2) ``sample`` (48 frames per video), (3) ``build``
+with the recipe (default videossr30k). It reports wall time, the ratio to the decode-only pass,
+videos/s and samples/s, frames decoded per frame kept, peak RSS (max over the phase's process
+and its workers) and bytes on disk per sample, and writes everything to OUT/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _decode_all(job: tuple[str, int]) -> int:
+    import av
+
+    path, threads = job
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO" if threads != 1 else "SLICE"
+        stream.codec_context.thread_count = threads
+        return sum(1 for _ in container.decode(stream))
+
+
+def run_phase(phase: str, corpus: Path, out: Path, workers: int, recipe: str) -> dict:
+    """Run one phase in this process; returns its stats (called in a subprocess)."""
+    from videossr.parallel import decoder_threads, run_jobs
+
+    start = time.perf_counter()
+    if phase == "decode":
+        from videossr.discover import find_videos
+
+        jobs = [(str(v.path), decoder_threads(workers)) for v in find_videos(corpus)]
+        frames = sum(run_jobs(_decode_all, jobs, workers=workers, desc="decode-only", progress=False))
+        return {"seconds": time.perf_counter() - start, "videos": len(jobs), "frames_decoded": frames}
+    if phase == "sample":
+        from videossr.framestore import sample_folder
+
+        report = sample_folder(corpus, out, workers=workers, progress=False)
+        seconds = time.perf_counter() - start
+        decoded = sum(r["frames_decoded"] for r in report.sampled)
+        kept = sum(r["num_frames"] for r in report.sampled)
+        return {"seconds": seconds, "videos": len(report.sampled), "frames_decoded": decoded, "frames_kept": kept}
+    from videossr.build import build
+    from videossr.recipe import load_recipe
+
+    report = build(corpus, out, load_recipe(recipe), workers=workers, progress=False)
+    seconds = time.perf_counter() - start
+    manifest = [json.loads(line) for line in (out / "store" / "manifest.jsonl").read_text().splitlines()]
+    disk = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    new = sum(p.stat().st_size for p in (out / "samples").rglob("*") if p.is_file())
+    return {
+        "seconds": seconds, "videos": len(manifest), "samples": report.rows,
+        "frames_decoded": sum(r["frames_decoded"] for r in manifest), "frames_kept": sum(r["num_frames"] for r in manifest),
+        "bytes_total": disk, "bytes_new_frames": new,
+    }
+
+
+def measure(phase: str, corpus: Path, out: Path, workers: int, recipe: str) -> dict:
+    """Run a phase in a fresh subprocess; add its peak RSS (process + workers) from wait4."""
+    if out.exists():
+        shutil.rmtree(out)
+    cmd = [sys.executable, __file__, "--phase", phase, "--corpus", str(corpus), "--out", str(out), "--workers", str(workers), "--recipe", recipe]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=ROOT)
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"phase {phase} failed: {' '.join(cmd)}")
+    stats = json.loads(stdout.decode().strip().splitlines()[-1])
+    stats["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=Path("bench-corpus"))
+    parser.add_argument("--out", type=Path, default=Path("bench-out"))
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default %(default)s)")
+    parser.add_argument("--recipe", default="videossr30k")
+    parser.add_argument("--phase", choices=("decode", "sample", "build"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        print(json.dumps(run_phase(args.phase, args.corpus, args.out, int(args.workers), args.recipe)))
+        return 0
+    if not args.corpus.is_dir():
+        parser.error(f"corpus folder {args.corpus} not found; build it with benchmarks/make_corpus.py")
+    results = []
+    for workers in (int(w) for w in args.workers.split(",")):
+        row = {"workers": workers}
+        for phase in ("decode", "sample", "build"):
+            row[phase] = measure(phase, args.corpus, args.out / f"{phase}-w{workers}", workers, args.recipe)
+        results.append(row)
+        print_row(row)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps({"corpus": str(args.corpus), "recipe": args.recipe, "results": results}, indent=2))
+    print(f"results: {args.out / 'results.json'}")
+    return 0
+
+
+def print_row(row: dict) -> None:
+    d, s, b = row["decode"], row["sample"], row["build"]
+    print(f"\nworkers={row['workers']}  ({d['videos']} videos, {d['frames_decoded']} frames in the decode-only pass)")
+    print(f"  {'phase':<12}{'seconds':>9}{'x decode':>10}{'videos/s':>10}{'samples/s':>11}{'decoded/kept':>14}{'peak RSS MB':>13}")
+    print(f"  {'decode-only':<12}{d['seconds']:>9.2f}{1.0:>10.2f}{d['videos'] / d['seconds']:>10.2f}{'':>11}{'':>14}{d['peak_rss_mb']:>13.1f}")
+    print(f"  {'sample':<12}{s['seconds']:>9.2f}{s['seconds'] / d['seconds']:>10.2f}{s['videos'] / s['seconds']:>10.2f}{'':>11}{s['frames_decoded'] / s['frames_kept']:>14.2f}{s['peak_rss_mb']:>13.1f}")
+    print(f"  {'build':<12}{b['seconds']:>9.2f}{b['seconds'] / d['seconds']:>10.2f}{b['videos'] / b['seconds']:>10.2f}{b['samples'] / b['seconds']:>11.2f}{b['frames_decoded'] / b['frames_kept']:>14.2f}{b['peak_rss_mb']:>13.1f}")
+    print(f"  bytes on disk per sample: {b['bytes_total'] / b['samples'] / 1024:.1f} KiB total, {b['bytes_new_frames'] / b['samples'] / 1024:.1f} KiB of new frames")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
