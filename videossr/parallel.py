@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterable, Iterator
@@ -46,7 +47,9 @@ def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, d
                 bar.update(1)
                 yield result
             return
-        with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        # forkserver: workers start from a clean process, never inheriting decoder or torch state
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context) as pool:
             futures = [pool.submit(job, item) for item in items]
             for future in as_completed(futures):
                 result = future.result()

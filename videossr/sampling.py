@@ -147,11 +147,21 @@ def plan_targets(index: _PacketIndex, num_frames: int) -> tuple[np.ndarray, np.n
 
 
 class _Decoder:
-    """Decodes frames at requested timestamps, seeking only when a keyframe lies ahead."""
+    """Decodes frames at requested timestamps with as little work as the codec allows.
 
-    def __init__(self, container, stream, keyframes: np.ndarray):
-        self.container, self.stream, self.keyframes = container, stream, keyframes
+    * Seeks to a target's keyframe only when that keyframe lies beyond the decode position;
+      otherwise decodes forward.
+    * Feeds packets one by one and tells FFmpeg to skip decoding non-reference frames
+      (``skip_frame=NONREF``) unless the packet is a target: no other frame depends on a
+      non-reference frame, so the targets decode exactly as in a full decode. If a target frame
+      ever fails to come out (a codec that ignores the hint oddly), the decoder seeks back and
+      decodes that stretch without skipping, so kept timestamps stay exact.
+    """
+
+    def __init__(self, container, stream, keyframes: np.ndarray, targets: set[int]):
+        self.container, self.stream, self.keyframes, self.targets = container, stream, keyframes, targets
         self.frames_decoded = 0
+        self.skip_nonref = True
         self._iter = None
         self._last_pts: int | None = None
 
@@ -159,20 +169,46 @@ class _Decoder:
         pos = bisect.bisect_right(self.keyframes, pts) - 1
         return int(self.keyframes[pos]) if pos >= 0 else None
 
+    def close(self) -> None:
+        """Finish the packet generator while its container is still open."""
+        if self._iter is not None:
+            self._iter.close()
+            self._iter = None
+
+    def _frames(self):
+        codec = self.stream.codec_context
+        for packet in self.container.demux(self.stream):
+            ts = packet.pts if packet.pts is not None else packet.dts
+            skip = self.skip_nonref and ts is not None and ts not in self.targets
+            codec.skip_frame = "NONREF" if skip else "DEFAULT"
+            for frame in codec.decode(packet):
+                self.frames_decoded += 1
+                yield frame
+
+    def _seek(self, pts: int) -> None:
+        self.close()
+        key = self._keyframe_at_or_before(pts)
+        self.container.seek(key if key is not None else int(self.keyframes[0]) if len(self.keyframes) else 0, stream=self.stream, backward=True)
+        self._iter = self._frames()
+        self._last_pts = None
+
     def frame_at(self, pts: int):
         key = self._keyframe_at_or_before(pts)
         behind = self._last_pts is not None and pts <= self._last_pts
-        if self._iter is None or behind or (key is not None and key > self._last_pts):
-            self.container.seek(key if key is not None else 0, stream=self.stream, backward=True)
-            self._iter = self.container.decode(self.stream)
-            self._last_pts = None
+        if self._iter is None or behind or (key is not None and self._last_pts is not None and key > self._last_pts):
+            self._seek(pts)
         for frame in self._iter:
-            self.frames_decoded += 1
             ts = frame.pts if frame.pts is not None else frame.dts
             if ts is None:
                 continue
             self._last_pts = ts
-            if ts >= pts:
+            if ts == pts:
+                return frame
+            if ts > pts:
+                if self.skip_nonref:  # the target was not produced: redo this stretch in full
+                    self.skip_nonref = False
+                    self._seek(pts)
+                    return self.frame_at(pts)
                 return frame
         raise SkipVideo("truncated: decoding ended before a target frame")
 
@@ -219,15 +255,8 @@ def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *,
             raise SkipVideo(f"decode error: {exc.__class__.__name__}: {exc}") from None
 
 
-def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str) -> SampledVideo:
-    src_w, src_h = stream.codec_context.width, stream.codec_context.height
-    if not src_w or not src_h:
-        raise SkipVideo("video stream has no frame size")
-    sar = stream.sample_aspect_ratio
-    display_w = max(1, int(round(src_w * float(sar)))) if sar and float(sar) > 0 else src_w
-    index = _index_packets(container, stream)
-    chosen, targets, duration = plan_targets(index, config.num_frames)
-    decoder = _Decoder(container, stream, index.keyframes)
+def _decode_targets(decoder: _Decoder, index: _PacketIndex, chosen: np.ndarray, config: SamplingConfig, src_w: int, src_h: int, display_w: int):
+    """Decode the chosen frames into one (N, H, W, 3) array; returns (frames, kept pts in s, rotation)."""
     stack, kept_pts, rotation = None, [], 0
     for i, frame_idx in enumerate(chosen):
         frame = decoder.frame_at(int(index.pts[frame_idx]))
@@ -240,6 +269,22 @@ def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id
             stack = np.empty((config.num_frames, size[1], size[0], 3), dtype=np.uint8)  # filled frame by frame
         stack[i] = _to_rgb(frame, size, rotation)
         kept_pts.append(((frame.pts if frame.pts is not None else frame.dts) - int(index.pts[0])) * index.time_base)
+    return stack, kept_pts, rotation
+
+
+def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str) -> SampledVideo:
+    src_w, src_h = stream.codec_context.width, stream.codec_context.height
+    if not src_w or not src_h:
+        raise SkipVideo("video stream has no frame size")
+    sar = stream.sample_aspect_ratio
+    display_w = max(1, int(round(src_w * float(sar)))) if sar and float(sar) > 0 else src_w
+    index = _index_packets(container, stream)
+    chosen, targets, duration = plan_targets(index, config.num_frames)
+    decoder = _Decoder(container, stream, index.keyframes, {int(index.pts[i]) for i in chosen})
+    try:
+        stack, kept_pts, rotation = _decode_targets(decoder, index, chosen, config, src_w, src_h, display_w)
+    finally:
+        decoder.close()
     info = VideoInfo(
         duration_s=round(duration, 6),
         native_fps=round(len(index.pts) / duration, 6),
