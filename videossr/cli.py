@@ -90,6 +90,20 @@ def cmd_relocate(args) -> int:
     return 0
 
 
+def cmd_score(args) -> int:
+    from videossr import atomic
+    from videossr.score import format_report, score_predictions
+
+    report = score_predictions(args.predictions, args.dataset)
+    print(format_report(report))
+    if args.json:
+        atomic.write_json(args.json, report.to_dict())
+    if not report.overall.predictions:
+        print(f"error: no prediction in {args.predictions} matched a sample of {args.dataset}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_demo(args) -> int:
     from videossr.demo import run_demo
 
@@ -133,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset_dir", type=Path, help="the moved dataset folder")
     p.add_argument("--root", default=None, help="path the folder will have where training runs (default: its current absolute path)")
     p.set_defaults(func=cmd_relocate)
+
+    p = verbs.add_parser("score", help="score model outputs against a dataset: mean rewards per task and variant")
+    p.add_argument("predictions", type=Path, help='JSONL, one {"sample_id" (or "index"), "response"} object per line')
+    p.add_argument("--dataset", type=Path, required=True, help="dataset folder (from build) or a parquet file")
+    p.add_argument("--json", type=Path, default=None, help="also write the report as JSON to this file")
+    p.set_defaults(func=cmd_score)
 
     p = verbs.add_parser("demo", help="run the whole pipeline on the built-in sample clips")
     p.add_argument("--out", type=Path, default=Path("videossr-demo"), help="output root (default %(default)s)")
