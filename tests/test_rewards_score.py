@@ -133,3 +133,29 @@ def test_perfect_predictions_on_a_built_dataset_score_one_everywhere(tmp_path, b
     assert {(g.task, g.variant) for g in report.groups if g.variant != ALL} == variants
     assert all((g.smooth, g.strict, g.format_failure_rate, g.missing) == (1.0, 1.0, 0.0, 0) for g in report.groups)
     assert report.overall.samples == len(rows)
+
+
+def test_score_cli_prints_the_table_and_exit_codes(tmp_path, built_all_tasks, capsys):
+    import pyarrow.parquet as pq
+
+    from videossr.cli import main
+
+    out, _ = built_all_tasks
+    rows = pq.read_table(out / "train.parquet").to_pylist()
+    preds = tmp_path / "preds.jsonl"
+    with preds.open("w") as fh:
+        for i, r in enumerate(rows):
+            answer = r["reward_model"]["ground_truth"] if i % 2 == 0 else "I cannot tell."
+            fh.write(json.dumps({"sample_id": r["extra_info"]["sample_id"], "response": f"<answer>{answer}</answer>"}) + "\n")
+    assert main(["score", str(preds), "--dataset", str(out), "--json", str(tmp_path / "r.json")]) == 0
+    text = capsys.readouterr().out
+    for task in ("grounding", "counting", "jigsaw"):
+        assert task in text
+    report = json.loads((tmp_path / "r.json").read_text())
+    overall = [g for g in report["groups"] if g["task"] == ALL and g["variant"] == ALL][0]
+    assert overall["samples"] == overall["predictions"] == len(rows)
+    assert overall["strict"] == pytest.approx(len(range(0, len(rows), 2)) / len(rows))
+    assert overall["format_failure_rate"] == pytest.approx(1 - overall["strict"])  # "I cannot tell." has no answer
+    (tmp_path / "none.jsonl").write_text(json.dumps({"sample_id": "nope", "response": "1"}) + "\n")
+    assert main(["score", str(tmp_path / "none.jsonl"), "--dataset", str(out)]) == 1
+    assert main(["score", str(preds), "--dataset", str(tmp_path / "missing")]) == 2
