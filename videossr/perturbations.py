@@ -20,6 +20,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter
 
+from videossr.names import unknown
+
 PixelFn = Callable[[np.ndarray, dict, "np.ndarray | None"], np.ndarray]
 OrderFn = Callable[[int, int, int, dict], list]
 
@@ -55,11 +57,7 @@ def register(p: Perturbation) -> Perturbation:
 
 def get(name: str) -> Perturbation:
     if name not in REGISTRY:
-        import difflib
-
-        close = difflib.get_close_matches(name, REGISTRY, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown perturbation {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})")
+        raise unknown("perturbation", name, sorted(REGISTRY))
     return REGISTRY[name]
 
 

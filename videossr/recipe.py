@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
+from videossr.names import unknown
 from videossr.sampling import SamplingConfig
 from videossr.tasks import get_task
 
@@ -66,9 +66,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
     else:
         names = builtin_recipes()
         if str(name_or_path) not in names:
-            close = difflib.get_close_matches(str(name_or_path), names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise KeyError(f"unknown recipe {str(name_or_path)!r}{hint} (built-in: {', '.join(names)}; or pass a .yaml file)")
+            raise unknown("recipe (or pass a .yaml file)", name_or_path, names)
         text = resources.files("videossr.recipes").joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
     return parse_recipe(yaml.safe_load(text))
 

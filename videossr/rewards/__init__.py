@@ -14,10 +14,10 @@ functions); ``docs/rewards.md`` documents the accepted answer grammar per task.
 
 from __future__ import annotations
 
-import difflib
 from types import MappingProxyType
 from typing import Callable
 
+from videossr.names import did_you_mean
 from videossr.rewards import counting, grounding, jigsaw
 from videossr.rewards.parsing import RewardResult
 
@@ -33,16 +33,10 @@ DETAIL_NAMES: MappingProxyType = MappingProxyType(
 )
 
 
-def _did_you_mean(name: str, known) -> str:
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{hint} (known: {', '.join(known)})"
-
-
 def data_source_for(task: str) -> str:
     """The ``data_source`` string a dataset row of ``task`` must carry, e.g. ``"videossr/jigsaw"``."""
     if task not in _TASK_SCORERS:
-        raise ValueError(f"no reward scorer for task {task!r}{_did_you_mean(task, TASKS)}")
+        raise ValueError(f"no reward scorer for task {task!r}{did_you_mean(task, TASKS)}")
     return DATA_SOURCE_PREFIX + task
 
 
@@ -53,7 +47,7 @@ def scorer_for(data_source: str) -> Scorer:
     """The ``score(response, ground_truth)`` function for a dataset's ``data_source``."""
     scorer = SCORERS.get(data_source) if isinstance(data_source, str) else None
     if scorer is None:
-        raise ValueError(f"unknown data_source {data_source!r}{_did_you_mean(data_source, SCORERS)}")
+        raise ValueError(f"unknown data_source {data_source!r}{did_you_mean(data_source, SCORERS)}")
     return scorer
 
 
@@ -81,7 +75,7 @@ def compute(data_source: str, response, ground_truth: str, mode: str = "smooth")
     (dataset or configuration bugs); never for anything the model wrote.
     """
     if mode not in MODES:
-        raise ValueError(f"unknown reward mode {mode!r}{_did_you_mean(mode, MODES)}")
+        raise ValueError(f"unknown reward mode {mode!r}{did_you_mean(mode, MODES)}")
     return scorer_for(data_source)(as_text(response), ground_truth).with_mode(mode)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from types import ModuleType
 
 import numpy as np
 
+from videossr.names import unknown
 from videossr.seeding import rng_for
 from videossr.tasks import counting, grounding, jigsaw
 from videossr.tasks.base import SampleContext, SkipSample, TaskSample
@@ -16,9 +16,7 @@ TASKS: dict[str, ModuleType] = {m.NAME: m for m in (grounding, counting, jigsaw)
 
 def get_task(name: str) -> ModuleType:
     if name not in TASKS:
-        close = difflib.get_close_matches(name, TASKS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown task {name!r}{hint} (known: {', '.join(TASKS)})")
+        raise unknown("task", name, TASKS)
     return TASKS[name]
 
 

@@ -13,6 +13,8 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
+from videossr.names import unknown
+
 # A frame of a sample: an int is the index of an unchanged kept frame of the source video
 # (referenced from the frame store, never rewritten); an array is a new (perturbed) frame.
 FrameRef = Union[int, np.ndarray]
@@ -81,11 +83,7 @@ def with_overrides(options, overrides: dict):
 
 def preset(variants: dict, variant: str, task: str):
     if variant not in variants:
-        import difflib
-
-        close = difflib.get_close_matches(variant, variants, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown {task} variant {variant!r}{hint} (known: {', '.join(variants)})")
+        raise unknown(f"{task} variant", variant, variants)
     return variants[variant]
 
 
