@@ -162,9 +162,10 @@ def write_video(
     ``width`` x ``height`` is the *coded* size (what the stream header reports). ``rotation``
     (degrees, a multiple of 90) is written as display-matrix metadata with PyAV's
     ``set_display_rotation``; it reads back as ``VideoFrame.rotation``, the counter-clockwise
-    angle by which the stored picture must be turned for display (FFmpeg's convention). The
-    content is drawn upright at the display size and stored turned the other way, so a reader
-    that applies the rotation sees the index code at the top.
+    angle by which the stored picture must be turned for display (FFmpeg's convention, checked
+    against the ffmpeg command line's autorotation); 180 reads back as -180. The content is
+    drawn upright at the display size and stored turned the other way, so a reader that
+    applies the rotation sees the index code at the top.
 
     ``gop`` sets the keyframe interval in frames (for libx264 exactly, with scene-cut detection
     off). ``bframes`` forces that many consecutive B-frames (libx264). ``pts_seconds`` gives
