@@ -7,8 +7,10 @@ For each worker count (default 1 and 2) it runs, each in a fresh subprocess so t
 per phase: (1) a decode-only pass that decodes every frame of every video with the same
 parallelism and decoder threads as videossr, (2) ``sample`` (48 frames per video), (3) ``build``
 with the recipe (default videossr30k). It reports wall time, the ratio to the decode-only pass,
-videos/s and samples/s, frames decoded per frame kept, peak RSS (max over the phase's process
-and its workers) and bytes on disk per sample, and writes everything to OUT/results.json.
+videos/s and samples/s, frames decoded per frame kept, peak RSS of the worker jobs (each job reports its own process's
+peak) and of the driver process, and bytes on disk per sample. Finally it builds the smallest and
+the largest file of the corpus alone to show worker RSS does not grow with video length.
+Everything goes to OUT/results.json.
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _decode_all(job: tuple[str, int]) -> int:
+def _decode_all(job: tuple[str, int]) -> tuple[int, float]:
     import av
+
+    from videossr.parallel import peak_rss_mb
 
     path, threads = job
     with av.open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO" if threads != 1 else "SLICE"
         stream.codec_context.thread_count = threads
-        return sum(1 for _ in container.decode(stream))
+        frames = sum(1 for _ in container.decode(stream))
+    return frames, peak_rss_mb()
 
 
 def run_phase(phase: str, corpus: Path, out: Path, workers: int, recipe: str) -> dict:
@@ -45,8 +50,8 @@ def run_phase(phase: str, corpus: Path, out: Path, workers: int, recipe: str) ->
         from videossr.discover import find_videos
 
         jobs = [(str(v.path), decoder_threads(workers)) for v in find_videos(corpus)]
-        frames = sum(run_jobs(_decode_all, jobs, workers=workers, desc="decode-only", progress=False))
-        return {"seconds": time.perf_counter() - start, "videos": len(jobs), "frames_decoded": frames}
+        results = list(run_jobs(_decode_all, jobs, workers=workers, desc="decode-only", progress=False))
+        return {"seconds": time.perf_counter() - start, "videos": len(jobs), "frames_decoded": sum(n for n, _ in results), "worker_rss_mb": max(r for _, r in results)}
     if phase == "sample":
         from videossr.framestore import sample_folder
 
@@ -54,7 +59,7 @@ def run_phase(phase: str, corpus: Path, out: Path, workers: int, recipe: str) ->
         seconds = time.perf_counter() - start
         decoded = sum(r["frames_decoded"] for r in report.sampled)
         kept = sum(r["num_frames"] for r in report.sampled)
-        return {"seconds": seconds, "videos": len(report.sampled), "frames_decoded": decoded, "frames_kept": kept}
+        return {"seconds": seconds, "videos": len(report.sampled), "frames_decoded": decoded, "frames_kept": kept, "worker_rss_mb": report.worker_peak_rss_mb}
     from videossr.build import build
     from videossr.recipe import load_recipe
 
@@ -66,7 +71,7 @@ def run_phase(phase: str, corpus: Path, out: Path, workers: int, recipe: str) ->
     return {
         "seconds": seconds, "videos": len(manifest), "samples": report.rows,
         "frames_decoded": sum(r["frames_decoded"] for r in manifest), "frames_kept": sum(r["num_frames"] for r in manifest),
-        "bytes_total": disk, "bytes_new_frames": new,
+        "bytes_total": disk, "bytes_new_frames": new, "worker_rss_mb": report.worker_peak_rss_mb,
     }
 
 
@@ -105,19 +110,39 @@ def main(argv: list[str] | None = None) -> int:
             row[phase] = measure(phase, args.corpus, args.out / f"{phase}-w{workers}", workers, args.recipe)
         results.append(row)
         print_row(row)
+    by_length = rss_by_length(args.corpus, args.out, args.recipe)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps({"corpus": str(args.corpus), "recipe": args.recipe, "results": results}, indent=2))
+    (args.out / "results.json").write_text(json.dumps({"corpus": str(args.corpus), "recipe": args.recipe, "results": results, "rss_by_length": by_length}, indent=2))
     print(f"results: {args.out / 'results.json'}")
     return 0
+
+
+def rss_by_length(corpus: Path, out: Path, recipe: str) -> dict:
+    """Build the smallest and the largest corpus file alone (1 worker): peak worker RSS of each."""
+    from videossr.discover import find_videos
+
+    files = sorted((v.path for v in find_videos(corpus)), key=lambda p: p.stat().st_size)
+    found = {}
+    for label, path in (("smallest", files[0]), ("largest", files[-1])):
+        single = out / f"single-{label}"
+        single.mkdir(parents=True, exist_ok=True)
+        link = single / path.name
+        if not link.exists():
+            link.symlink_to(path.resolve())
+        stats = measure("build", single, out / f"build-{label}", 1, recipe)
+        found[label] = {"file": path.name, "bytes": path.stat().st_size, "worker_rss_mb": stats["worker_rss_mb"]}
+    print(f"\npeak worker RSS, build alone: {found['smallest']['file']} {found['smallest']['worker_rss_mb']:.1f} MB; "
+          f"{found['largest']['file']} {found['largest']['worker_rss_mb']:.1f} MB")
+    return found
 
 
 def print_row(row: dict) -> None:
     d, s, b = row["decode"], row["sample"], row["build"]
     print(f"\nworkers={row['workers']}  ({d['videos']} videos, {d['frames_decoded']} frames in the decode-only pass)")
-    print(f"  {'phase':<12}{'seconds':>9}{'x decode':>10}{'videos/s':>10}{'samples/s':>11}{'decoded/kept':>14}{'peak RSS MB':>13}")
-    print(f"  {'decode-only':<12}{d['seconds']:>9.2f}{1.0:>10.2f}{d['videos'] / d['seconds']:>10.2f}{'':>11}{'':>14}{d['peak_rss_mb']:>13.1f}")
-    print(f"  {'sample':<12}{s['seconds']:>9.2f}{s['seconds'] / d['seconds']:>10.2f}{s['videos'] / s['seconds']:>10.2f}{'':>11}{s['frames_decoded'] / s['frames_kept']:>14.2f}{s['peak_rss_mb']:>13.1f}")
-    print(f"  {'build':<12}{b['seconds']:>9.2f}{b['seconds'] / d['seconds']:>10.2f}{b['videos'] / b['seconds']:>10.2f}{b['samples'] / b['seconds']:>11.2f}{b['frames_decoded'] / b['frames_kept']:>14.2f}{b['peak_rss_mb']:>13.1f}")
+    print(f"  {'phase':<12}{'seconds':>9}{'x decode':>10}{'videos/s':>10}{'samples/s':>11}{'decoded/kept':>14}{'worker RSS MB':>15}{'driver RSS MB':>15}")
+    print(f"  {'decode-only':<12}{d['seconds']:>9.2f}{1.0:>10.2f}{d['videos'] / d['seconds']:>10.2f}{'':>11}{'':>14}{d['worker_rss_mb']:>15.1f}{d['peak_rss_mb']:>15.1f}")
+    print(f"  {'sample':<12}{s['seconds']:>9.2f}{s['seconds'] / d['seconds']:>10.2f}{s['videos'] / s['seconds']:>10.2f}{'':>11}{s['frames_decoded'] / s['frames_kept']:>14.2f}{s['worker_rss_mb']:>15.1f}{s['peak_rss_mb']:>15.1f}")
+    print(f"  {'build':<12}{b['seconds']:>9.2f}{b['seconds'] / d['seconds']:>10.2f}{b['videos'] / b['seconds']:>10.2f}{b['samples'] / b['seconds']:>11.2f}{b['frames_decoded'] / b['frames_kept']:>14.2f}{b['worker_rss_mb']:>15.1f}{b['peak_rss_mb']:>15.1f}")
     print(f"  bytes on disk per sample: {b['bytes_total'] / b['samples'] / 1024:.1f} KiB total, {b['bytes_new_frames'] / b['samples'] / 1024:.1f} KiB of new frames")
 
 

@@ -31,7 +31,7 @@ from videossr import atomic
 from videossr.discover import VideoFile, find_videos
 from videossr.export import write_dataset
 from videossr.framestore import FrameStore, encode_jpeg, finalize, sample_to_store
-from videossr.parallel import decoder_threads, default_workers, run_jobs
+from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
 from videossr.recipe import Recipe
 from videossr.tasks import SampleContext, SkipSample, TaskSample, make_sample
 from videossr.tasks.base import SYSTEM_PROMPT
@@ -140,13 +140,13 @@ def _run_video_job(job: _VideoJob) -> dict:
     else:
         sampled, meta = sample_to_store(store, job.video, job.recipe.sampling, job.threads)
         if sampled is None:
-            return {"video_id": job.video.video_id, "skipped": meta["reason"]}
+            return {"video_id": job.video.video_id, "skipped": meta["reason"], "peak_rss_mb": peak_rss_mb()}
         frames = sampled.frames
     ctx = SampleContext(job.video.video_id, frames, meta["sample_fps"], donor_ids=job.donor_ids, load_frames=store.read_frames)
     samples, skips = _generate(ctx, list(job.work), job.recipe.seed)
     rows = _write_samples(out, job.video.video_id, samples, job.recipe, ".donor" if job.second_pass else "")
     atomic.write_jsonl(_rows_path(out, job.video.video_id, job.second_pass), [{"row": r} for r in rows] + [{"skip": s} for s in skips])
-    return {"video_id": job.video.video_id, "rows": len(rows), "skips": len(skips)}
+    return {"video_id": job.video.video_id, "rows": len(rows), "skips": len(skips), "peak_rss_mb": peak_rss_mb()}
 
 
 @dataclass
@@ -169,6 +169,7 @@ class BuildReport:
         return "\n".join(lines)
 
     videos_used: int = 0
+    worker_peak_rss_mb: float = 0.0  # max over the per-video jobs of this run
 
 
 def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, *, size: int | None = None, workers: int | None = None, progress: bool = True, engine: str = "local") -> BuildReport:
@@ -193,8 +194,7 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
         _VideoJob(str(out.resolve()), v, recipe, tuple(a for a in plan.get(v.video_id, []) if f"{a.task}-{a.variant}" in first_keys), (), False, threads)
         for v in videos if not _rows_path(out, v.video_id, False).is_file()
     ]
-    for _ in run_jobs(_run_video_job, first, workers=workers, desc="building", progress=progress, engine=engine):
-        pass
+    rss = max((r["peak_rss_mb"] for r in run_jobs(_run_video_job, first, workers=workers, desc="building", progress=progress, engine=engine)), default=0.0)
     store = FrameStore(out / STORE)
     sampled_ids = sorted(v.video_id for v in videos if store.meta(v.video_id) is not None)
     if len(first_keys) < len(recipe.entries):
@@ -203,10 +203,12 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
             work = tuple(a for a in plan.get(v.video_id, []) if f"{a.task}-{a.variant}" not in first_keys)
             if v.video_id in sampled_ids and work and not _rows_path(out, v.video_id, True).is_file():
                 second.append(_VideoJob(str(out.resolve()), v, recipe, work, tuple(i for i in sampled_ids if i != v.video_id), True, 1))
-        for _ in run_jobs(_run_video_job, second, workers=workers, desc="building (swap)", progress=progress, engine=engine):
-            pass
+        for result in run_jobs(_run_video_job, second, workers=workers, desc="building (swap)", progress=progress, engine=engine):
+            rss = max(rss, result["peak_rss_mb"])
     sampling = finalize(store, videos, asdict(recipe.sampling), resumed=0)
-    return _compile(out, recipe, videos, sampling.skipped, counts_requested(recipe, len(videos), size))
+    report = _compile(out, recipe, videos, sampling.skipped, counts_requested(recipe, len(videos), size))
+    report.worker_peak_rss_mb = rss
+    return report
 
 
 def counts_requested(recipe: Recipe, num_videos: int, size: int | None) -> dict[str, int]:

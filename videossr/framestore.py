@@ -27,7 +27,7 @@ from PIL import Image
 
 from videossr import atomic
 from videossr.discover import VideoFile, find_videos
-from videossr.parallel import decoder_threads, default_workers, run_jobs
+from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
 from videossr.sampling import SampledVideo, SamplingConfig, SkipVideo, sample_video
 
 JPEG_QUALITY = 90
@@ -149,7 +149,7 @@ class _SampleJob:
 
 def _run_sample_job(job: _SampleJob) -> dict:
     sampled, record = sample_to_store(FrameStore(job.root), job.video, job.config, job.threads)
-    return {"ok": sampled is not None, "record": record}
+    return {"ok": sampled is not None, "record": record, "peak_rss_mb": peak_rss_mb()}
 
 
 @dataclass
@@ -158,6 +158,7 @@ class SamplingReport:
     sampled: list[dict]
     skipped: list[dict]
     resumed: int
+    worker_peak_rss_mb: float = 0.0  # max over the jobs of this run (0 when nothing ran)
 
     @property
     def reasons(self) -> Counter:
@@ -196,9 +197,10 @@ def sample_folder(video_dir: str | os.PathLike, out: str | os.PathLike, config: 
     workers = workers or default_workers()
     threads = 1 if engine == "ray" else decoder_threads(workers)
     jobs = [_SampleJob(str(out.resolve()), v, config, threads) for v in todo]
-    for _ in run_jobs(_run_sample_job, jobs, workers=workers, desc="sampling", progress=progress, engine=engine):
-        pass
-    return finalize(store, videos, settings, resumed=len(videos) - len(todo))
+    rss = max((r["peak_rss_mb"] for r in run_jobs(_run_sample_job, jobs, workers=workers, desc="sampling", progress=progress, engine=engine)), default=0.0)
+    report = finalize(store, videos, settings, resumed=len(videos) - len(todo))
+    report.worker_peak_rss_mb = rss
+    return report
 
 
 def finalize(store: FrameStore, videos: list[VideoFile], settings: dict, resumed: int) -> SamplingReport:
