@@ -7,7 +7,6 @@ from videossr.demo import sample_videos_dir
 
 
 def pytest_collection_modifyitems(config, items):
-    import shutil
 
     has_gpu = False
     try:

@@ -104,7 +104,6 @@ def test_sources_untouched_and_same_rows_with_two_workers(tmp_path, clips_dir, b
     one, two = built_all_tasks[0], tmp_path / "w2"
 
     def normalised(root):
-        text = (root / "train.parquet").read_bytes()
         rows = _rows(root)
         for r in rows:
             for v in r["videos"]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +30,10 @@ import numpy as np
 from videossr import atomic
 from videossr.discover import VideoFile, find_videos
 from videossr.export import write_dataset
-from videossr.framestore import FrameStore, encode_jpeg, finalize, sample_to_store
+from videossr.framestore import FrameStore, check_settings, encode_jpeg, finalize, sample_to_store
 from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
 from videossr.recipe import Recipe
+from videossr.rewards import data_source_for
 from videossr.tasks import SampleContext, SkipSample, TaskSample, make_sample
 from videossr.tasks.base import SYSTEM_PROMPT
 
@@ -61,8 +62,6 @@ def assign(recipe: Recipe, video_ids: list[str], size: int | None) -> dict[str, 
 
 def sample_row(sample: TaskSample, frame_paths: list[list[str]], recipe: Recipe) -> dict:
     """One dataset row (verl schema) with frame paths relative to OUT; see ``videossr.export``."""
-    from videossr.rewards import data_source_for
-
     if len(frame_paths) == 1:
         user = f"<video>\n{sample.question}"
     else:
@@ -157,6 +156,8 @@ class BuildReport:
     video_skips: list[dict]
     sample_skips: list[dict]
     requested: dict[str, int]
+    videos_used: int = 0
+    worker_peak_rss_mb: float = 0.0  # max over the per-video jobs of this run
 
     def summary_text(self) -> str:
         lines = [f"wrote {self.rows} samples from {self.videos_used} video(s) to {self.out / 'train.parquet'}"]
@@ -168,9 +169,6 @@ class BuildReport:
             lines.append(f"skipped {len(self.sample_skips)} sample(s): " + ", ".join(f"{n} x {r}" for r, n in Counter(s["reason"] for s in self.sample_skips).most_common(5)))
         return "\n".join(lines)
 
-    videos_used: int = 0
-    worker_peak_rss_mb: float = 0.0  # max over the per-video jobs of this run
-
 
 def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, *, size: int | None = None, workers: int | None = None, progress: bool = True, engine: str = "local") -> BuildReport:
     """Run the whole recipe over every video under ``video_dir`` into ``out`` (resumable)."""
@@ -179,9 +177,6 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
         raise FileNotFoundError(f"video folder not found: {video_dir}")
     if size is not None and size < 1:
         raise ValueError(f"--size must be >= 1, got {size}")
-    from videossr.framestore import check_settings
-    from dataclasses import asdict
-
     check_settings(out / STORE, asdict(recipe.sampling))
     for sub in (STORE + "/frames", STORE + "/skips", SAMPLES, ROWS):
         atomic.remove_stale_tmp(out / sub)
@@ -206,13 +201,10 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
         for result in run_jobs(_run_video_job, second, workers=workers, desc="building (swap)", progress=progress, engine=engine):
             rss = max(rss, result["peak_rss_mb"])
     sampling = finalize(store, videos, asdict(recipe.sampling), resumed=0)
-    report = _compile(out, recipe, videos, sampling.skipped, counts_requested(recipe, len(videos), size))
+    requested = recipe.allocate(len(videos), size) if videos else {e.key: 0 for e in recipe.entries}
+    report = _compile(out, recipe, videos, sampling.skipped, requested)
     report.worker_peak_rss_mb = rss
     return report
-
-
-def counts_requested(recipe: Recipe, num_videos: int, size: int | None) -> dict[str, int]:
-    return recipe.allocate(num_videos, size) if num_videos else {e.key: 0 for e in recipe.entries}
 
 
 def _compile(out: Path, recipe: Recipe, videos: list[VideoFile], video_skips: list[dict], requested: dict[str, int]) -> BuildReport:
@@ -226,8 +218,8 @@ def _compile(out: Path, recipe: Recipe, videos: list[VideoFile], video_skips: li
     per_entry = Counter(f"{r['extra_info']['task']}-{r['extra_info']['variant']}" for r in rows)
     write_dataset(out, rows, recipe=recipe, root=out.resolve())
     atomic.write_jsonl(out / "skipped.jsonl", [{"kind": "video", **s} for s in video_skips] + [{"kind": "sample", **s} for s in sample_skips])
-    report = BuildReport(out=out, rows=len(rows), per_entry=dict(per_entry), video_skips=video_skips, sample_skips=sample_skips, requested=requested)
-    report.videos_used = len({r["extra_info"]["video_id"] for r in rows})
+    report = BuildReport(out=out, rows=len(rows), per_entry=dict(per_entry), video_skips=video_skips, sample_skips=sample_skips,
+                         requested=requested, videos_used=len({r["extra_info"]["video_id"] for r in rows}))
     atomic.write_json(out / "summary.json", {
         "recipe": recipe.name, "seed": recipe.seed, "samples": len(rows), "requested": requested, "per_entry": dict(per_entry),
         "videos_found": len(videos), "videos_used": report.videos_used, "video_skips": len(video_skips), "sample_skips": len(sample_skips),
