@@ -85,6 +85,14 @@ def test_temporal_perturbations_reorder_within_bounds(ctx):
     assert "slow" not in perturbations.default_pool() and "fast" not in perturbations.default_pool()
 
 
+def test_segment_length_and_position_are_overridable(ctx):
+    for index in range(10):
+        s = make_sample(ctx, "grounding", "mirror", index, seed=4, overrides={"min_length": 4, "max_length": 5, "start_range": [30, 35]})
+        assert 4 <= s.params["length_frames"] <= 5 and 30 <= s.params["start_frame"] <= 35
+    with pytest.raises(ValueError, match="start_range"):
+        make_sample(ctx, "grounding", "mirror", 0, seed=4, overrides={"start_range": [9, 2]})
+
+
 def test_registry_refuses_duplicates_and_suggests_names():
     with pytest.raises(ValueError, match="already registered"):
         perturbations.register(perturbations.get("mirror"))

@@ -24,6 +24,7 @@ class GroundingOptions:
     perturbations: tuple[str, ...]
     min_length: int = 8  # segment length in kept frames, inclusive bounds
     max_length: int = 16
+    start_range: tuple[int, int] | None = None  # inclusive bounds of the start frame (default [0, n - length])
     min_visible_diff: float = 2.0  # mean |pixel change| (0-255) each perturbed frame must show
     max_attempts: int = 4
 
@@ -32,6 +33,8 @@ class GroundingOptions:
             perturbations.get(name)
         if not 1 <= self.min_length <= self.max_length:
             raise ValueError(f"need 1 <= min_length <= max_length, got {self.min_length}, {self.max_length}")
+        if self.start_range is not None and not 0 <= self.start_range[0] <= self.start_range[1]:
+            raise ValueError(f"start_range must be (first, last) with 0 <= first <= last, got {self.start_range}")
 
 
 VARIANTS = {name: GroundingOptions(perturbations=(name,)) for name in perturbations.REGISTRY}
@@ -46,7 +49,10 @@ def draw_params(rng: np.random.Generator, ctx: SampleContext, opts: GroundingOpt
     n = ctx.num_frames
     name = opts.perturbations[int(rng.integers(len(opts.perturbations)))]
     length = int(rng.integers(min(opts.min_length, n), min(opts.max_length, n) + 1))
-    start = int(rng.integers(0, n - length + 1))
+    first, last = opts.start_range or (0, n - length)
+    if first > n - length:
+        raise SkipSample(f"no segment of {length} frames can start at frame >= {first} of {n}")
+    start = int(rng.integers(first, min(last, n - length) + 1))
     params = {"perturbation": name, "start_frame": start, "length_frames": length, **perturbations.get(name).draw(rng, length)}
     if perturbations.get(name).needs_donor:
         if not ctx.donor_ids:
