@@ -88,3 +88,22 @@ def test_cli_sample_exit_codes(tmp_path, clips_dir, capsys):
     assert main(["sample", str(tmp_path / "missing"), "--out", str(tmp_path / "o3")]) == 2
     with pytest.raises(SystemExit):
         main(["sample", str(clips_dir), "--out", str(tmp_path / "o4"), "--workers", "0"])
+
+
+def test_target_before_the_first_known_keyframe_decodes_from_the_start(clips_dir):
+    """Seeking must go back to the stream start, not forward to the first keyframe past the target."""
+    import av
+
+    from videossr.sampling import _Decoder, _index_packets
+
+    with av.open(str(clips_dir / "bikes.mp4")) as container:
+        stream = container.streams.video[0]
+        index = _index_packets(container, stream)
+        later_keys = index.keyframes[1:]  # pretend the stream starts mid-GOP
+        target = int(index.pts[(index.pts < later_keys[0])][-5])
+        decoder = _Decoder(container, stream, later_keys, {target})
+        try:
+            frame = decoder.frame_at(target)
+            assert frame.pts == target
+        finally:
+            decoder.close()

@@ -188,7 +188,10 @@ class _Decoder:
     def _seek(self, pts: int) -> None:
         self.close()
         key = self._keyframe_at_or_before(pts)
-        self.container.seek(key if key is not None else int(self.keyframes[0]) if len(self.keyframes) else 0, stream=self.stream, backward=True)
+        if key is None:  # before the first keyframe: start from the beginning of the stream
+            self.container.seek(0, backward=True, any_frame=False)
+        else:
+            self.container.seek(key, stream=self.stream, backward=True)
         self._iter = self._frames()
         self._last_pts = None
 
