@@ -19,10 +19,11 @@ last and atomically, so a rerun skips finished videos and redoes only those in f
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,9 @@ import numpy as np
 from videossr import atomic
 from videossr.discover import VideoFile, find_videos
 from videossr.export import write_dataset
-from videossr.framestore import FrameStore, check_settings, encode_jpeg, finalize, sample_to_store
+from videossr.framestore import FrameStore, check_settings, encode_jpeg, finalize, frame_name, sample_to_store
 from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
-from videossr.recipe import Recipe
+from videossr.recipe import Recipe, RecipeEntry
 from videossr.rewards import data_source_for
 from videossr.tasks import SampleContext, SkipSample, TaskSample, make_sample
 from videossr.tasks.base import SYSTEM_PROMPT
@@ -42,10 +43,10 @@ STORE, SAMPLES, ROWS = "store", "samples", "rows"
 
 @dataclass(frozen=True)
 class Assignment:
-    task: str
-    variant: str
+    """Sample ``index`` of one recipe entry."""
+
+    entry: RecipeEntry
     index: int
-    options: dict = field(default_factory=dict)
 
 
 def assign(recipe: Recipe, video_ids: list[str], size: int | None) -> dict[str, list[Assignment]]:
@@ -56,7 +57,7 @@ def assign(recipe: Recipe, video_ids: list[str], size: int | None) -> dict[str, 
     counts = recipe.allocate(len(video_ids), size)
     for entry in recipe.entries:
         for i in range(counts[entry.key]):
-            per_video[video_ids[i % len(video_ids)]].append(Assignment(entry.task, entry.variant, i, entry.options))
+            per_video[video_ids[i % len(video_ids)]].append(Assignment(entry, i))
     return per_video
 
 
@@ -94,7 +95,7 @@ def _write_samples(out: Path, video_id: str, samples: list[TaskSample], recipe: 
             paths = []
             for slot, ref in enumerate(clip):
                 if isinstance(ref, (int, np.integer)):
-                    paths.append(f"{store_prefix}/{int(ref):06d}.jpg")
+                    paths.append(f"{store_prefix}/{frame_name(int(ref))}")
                 else:
                     rel = f"{sample.sample_id}/{c:02d}_{slot:03d}.jpg"
                     (staging / rel).parent.mkdir(exist_ok=True)
@@ -109,10 +110,11 @@ def _write_samples(out: Path, video_id: str, samples: list[TaskSample], recipe: 
 def _generate(ctx: SampleContext, work: list[Assignment], seed: int) -> tuple[list[TaskSample], list[dict]]:
     samples, skips = [], []
     for a in work:
+        e = a.entry
         try:
-            samples.append(make_sample(ctx, a.task, a.variant, a.index, seed=seed, overrides=a.options))
+            samples.append(make_sample(ctx, e.task, e.variant, a.index, seed=seed, overrides=e.options))
         except SkipSample as exc:
-            skips.append({"video_id": ctx.video_id, "task": a.task, "variant": a.variant, "index": a.index, "reason": exc.reason})
+            skips.append({"video_id": ctx.video_id, "task": e.task, "variant": e.variant, "index": a.index, "reason": exc.reason})
     return samples, skips
 
 
@@ -141,7 +143,8 @@ def _run_video_job(job: _VideoJob) -> dict:
         if sampled is None:
             return {"video_id": job.video.video_id, "skipped": meta["reason"], "peak_rss_mb": peak_rss_mb()}
         frames = sampled.frames
-    ctx = SampleContext(job.video.video_id, frames, meta["sample_fps"], donor_ids=job.donor_ids, load_frames=store.read_frames)
+    load_donor = functools.lru_cache(maxsize=4)(store.read_frames)  # a donor picked twice is read once
+    ctx = SampleContext(job.video.video_id, frames, meta["sample_fps"], donor_ids=job.donor_ids, load_frames=load_donor)
     samples, skips = _generate(ctx, list(job.work), job.recipe.seed)
     rows = _write_samples(out, job.video.video_id, samples, job.recipe, ".donor" if job.second_pass else "")
     atomic.write_jsonl(_rows_path(out, job.video.video_id, job.second_pass), [{"row": r} for r in rows] + [{"skip": s} for s in skips])
@@ -183,19 +186,19 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
     videos = find_videos(video_dir, exclude=[out])
     plan = assign(recipe, [v.video_id for v in videos], size)
     workers = workers or default_workers()
-    first_keys = {e.key for e in recipe.entries if not e.needs_donor}
+    donor_keys = {e.key for e in recipe.entries if e.needs_donor}
     threads = 1 if engine == "ray" else decoder_threads(workers)
     first = [
-        _VideoJob(str(out.resolve()), v, recipe, tuple(a for a in plan.get(v.video_id, []) if f"{a.task}-{a.variant}" in first_keys), (), False, threads)
+        _VideoJob(str(out.resolve()), v, recipe, tuple(a for a in plan.get(v.video_id, []) if a.entry.key not in donor_keys), (), False, threads)
         for v in videos if not _rows_path(out, v.video_id, False).is_file()
     ]
     rss = max((r["peak_rss_mb"] for r in run_jobs(_run_video_job, first, workers=workers, desc="building", progress=progress, engine=engine)), default=0.0)
     store = FrameStore(out / STORE)
     sampled_ids = sorted(v.video_id for v in videos if store.meta(v.video_id) is not None)
-    if len(first_keys) < len(recipe.entries):
+    if donor_keys:
         second = []
         for v in videos:
-            work = tuple(a for a in plan.get(v.video_id, []) if f"{a.task}-{a.variant}" not in first_keys)
+            work = tuple(a for a in plan.get(v.video_id, []) if a.entry.key in donor_keys)
             if v.video_id in sampled_ids and work and not _rows_path(out, v.video_id, True).is_file():
                 second.append(_VideoJob(str(out.resolve()), v, recipe, work, tuple(i for i in sampled_ids if i != v.video_id), True, 1))
         for result in run_jobs(_run_video_job, second, workers=workers, desc="building (swap)", progress=progress, engine=engine):

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from videossr import __version__
+from videossr.demo import DEFAULT_DEMO_OUT
 
 
 def _positive_int(text: str) -> int:
@@ -155,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score)
 
     p = verbs.add_parser("demo", help="run the whole pipeline on the built-in sample clips")
-    p.add_argument("--out", type=Path, default=Path("videossr-demo"), help="output root (default %(default)s)")
+    p.add_argument("--out", type=Path, default=Path(DEFAULT_DEMO_OUT), help="output root (default %(default)s)")
     p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=cmd_demo)
