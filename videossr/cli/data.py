@@ -1,4 +1,4 @@
-"""Command line: ``videossr <verb> ...``. Each verb parses its arguments and calls one library function."""
+"""Data verbs: sample, build, preview, export, relocate, score, demo."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from videossr import __version__
+from videossr.cli.common import add_run_args as _add_run_args
+from videossr.cli.common import positive_int as _positive_int
 from videossr.demo import DEFAULT_DEMO_OUT
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _add_sampling_args(p: argparse.ArgumentParser) -> None:
@@ -25,11 +20,6 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-side", type=_positive_int, default=DEFAULT_MIN_SIDE, help="skip videos whose stored frames would be smaller than this (default %(default)s)")
     _add_run_args(p)
 
-
-def _add_run_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
-    p.add_argument("--engine", choices=("local", "ray"), default="local", help="local process pool, or Ray tasks on the cluster RAY_ADDRESS names (default %(default)s)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def _sampling_config(args):
@@ -111,10 +101,7 @@ def cmd_demo(args) -> int:
     return run_demo(args.out, workers=args.workers, progress=not args.no_progress)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="videossr", description="Verifiable self-supervised RL data from raw videos (VideoSSR).")
-    parser.add_argument("--version", action="version", version=f"videossr {__version__}")
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+def register(verbs) -> None:
 
     p = verbs.add_parser("sample", help="sample frames from every video under a folder into a frame store")
     p.add_argument("video_dir", type=Path, help="folder of videos (searched recursively; never modified)")
@@ -160,17 +147,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_positive_int, default=None, help="parallel worker processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=cmd_demo)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return args.func(args)
-    except (FileNotFoundError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
