@@ -172,7 +172,7 @@ def test_preview_marks_the_answer(built_all_tasks, tmp_path):
 def test_recipe_errors_are_clear(tmp_path):
     with pytest.raises(KeyError, match="did you mean 'videossr30k'"):
         load_recipe("videossr30")
-    with pytest.raises(KeyError, match="did you mean 'mirror'"):
+    with pytest.raises(ValueError, match="did you mean 'mirror'"):
         parse_recipe({"entries": [{"task": "grounding", "variant": "miror"}]})
     with pytest.raises(ValueError, match="distinct"):
         parse_recipe({"entries": [{"task": "jigsaw", "variant": "easy"}, {"task": "jigsaw", "variant": "easy"}]})

@@ -1,20 +1,24 @@
-"""``videossr build``: sample every video and generate every recipe task from it in one pass.
+"""``videossr build``: sample every video once, then generate every recipe task from the frame store.
 
 Layout under the output root ``OUT``::
 
-    OUT/store/...                       the frame store (see videossr.framestore)
-    OUT/samples/<video_id>/<sample_id>/ new (perturbed) frames only, JPEG
-    OUT/rows/<video_id>.jsonl           the video's finished rows (frame paths relative to OUT)
-    OUT/train.parquet                   the recipe's mix, verl schema, shuffled by the seed
-    OUT/tasks/<task>-<variant>.parquet  one parquet per recipe entry
-    OUT/skipped.jsonl                   skipped videos and skipped samples, with reasons
-    OUT/summary.json                    counts per task/variant, skips, settings
-    OUT/dataset.json                    recipe, seed, and the root the parquet paths point to
+    OUT/.videossr.json                          marks the folder as a videossr build
+    OUT/build.json                              what this folder is: recipe (+ hash), seed, size, val split, plan
+    OUT/store/...                               the frame store (see videossr.framestore)
+    OUT/samples/<video_id>/<job>/<sample_id>/   new (perturbed) frames only, JPEG
+    OUT/rows/<video_id>/<job>.jsonl             one job's finished rows (frame paths relative to OUT)
+    OUT/train.parquet                           the recipe's mix, verl schema, shuffled by the seed
+    OUT/val.parquet                             held-out rows from videos not in train (--val-videos)
+    OUT/tasks/<task>-<variant>.parquet          one parquet per recipe entry (train split)
+    OUT/skipped.jsonl                           skipped videos and samples that could not be made, with reasons
+    OUT/summary.json                            counts per task/variant, skips, settings
+    OUT/dataset.json                            recipe, seed, and the root the parquet paths point to
 
-A video is decoded once: its kept frames stay in memory while every recipe entry assigned to it
-is generated. Entries that borrow frames from another video (Swap) run in a second pass that
-reads the frame store, after every video has been sampled. Each video's rows file is written
-last and atomically, so a rerun skips finished videos and redoes only those in flight.
+The folder is a pure function of (the input folder as it is now, recipe, seed, size, val split):
+a rerun redoes what changed (a file added, removed or replaced, compared by content hash),
+reuses every job whose inputs are unchanged, and deletes whatever the current plan does not
+reference. A rerun with other settings is refused unless ``overwrite=True``. See videossr.plan
+for how samples are spread over videos.
 """
 
 from __future__ import annotations
@@ -22,46 +26,31 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+import shutil
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from videossr import atomic
-from videossr.discover import VideoFile, find_videos
+from videossr.discover import find_videos
+from videossr.errors import UserError
 from videossr.export import write_dataset
-from videossr.framestore import FrameStore, check_settings, encode_jpeg, finalize, frame_name, sample_to_store
-from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
-from videossr.recipe import Recipe, RecipeEntry
+from videossr.framestore import FrameStore, encode_jpeg, finalize, frame_name, sync_store
+from videossr.outputs import claim_output
+from videossr.parallel import default_workers, peak_rss_mb, run_jobs
+from videossr.plan import Assignment, Job, VideoRef, assignments, max_rounds, parse_val, round_jobs, split_videos
+from videossr.recipe import Recipe
 from videossr.rewards import data_source_for
 from videossr.tasks import SampleContext, SkipSample, TaskSample, make_sample
 from videossr.tasks.base import SYSTEM_PROMPT
 
-STORE, SAMPLES, ROWS = "store", "samples", "rows"
+STORE, SAMPLES, ROWS, BUILD_FILE = "store", "samples", "rows", "build.json"
+BUILD_FORMAT = "videossr-build-2"
 
 
-@dataclass(frozen=True)
-class Assignment:
-    """Sample ``index`` of one recipe entry."""
-
-    entry: RecipeEntry
-    index: int
-
-
-def assign(recipe: Recipe, video_ids: list[str], size: int | None) -> dict[str, list[Assignment]]:
-    """Spread each entry's samples round-robin over the (sorted) videos: sample i -> video i mod V."""
-    per_video: dict[str, list[Assignment]] = defaultdict(list)
-    if not video_ids:
-        return per_video
-    counts = recipe.allocate(len(video_ids), size)
-    for entry in recipe.entries:
-        for i in range(counts[entry.key]):
-            per_video[video_ids[i % len(video_ids)]].append(Assignment(entry, i))
-    return per_video
-
-
-def sample_row(sample: TaskSample, frame_paths: list[list[str]], recipe: Recipe) -> dict:
+def sample_row(sample: TaskSample, sample_id: str, frame_paths: list[list[str]], recipe: Recipe) -> dict:
     """One dataset row (verl schema) with frame paths relative to OUT; see ``videossr.export``."""
     if len(frame_paths) == 1:
         user = f"<video>\n{sample.question}"
@@ -75,80 +64,58 @@ def sample_row(sample: TaskSample, frame_paths: list[list[str]], recipe: Recipe)
         "ability": sample.ability,
         "reward_model": {"style": "rule", "ground_truth": sample.answer},
         "extra_info": {
-            "sample_id": sample.sample_id, "task": sample.task, "variant": sample.variant, "video_id": sample.video_id,
+            "sample_id": sample_id, "task": sample.task, "variant": sample.variant, "video_id": sample.video_id,
             "sample_fps": sample.sample_fps, "entry_index": sample.index, "params": json.dumps(sample.params, sort_keys=True),
             "question": sample.question, "answer": sample.answer, "new_frames": sample.new_frame_count(),
         },
     }
 
 
-def _write_samples(out: Path, video_id: str, samples: list[TaskSample], recipe: Recipe, suffix: str) -> list[dict]:
-    """Write only new frames (into one staged folder per video and pass) and return the rows."""
-    folder_name = video_id + suffix
-    final = out / SAMPLES / folder_name
-    staging = atomic.make_staging_dir(final)
-    store_prefix = f"{STORE}/frames/{video_id}"
-    rows = []
-    for sample in samples:
+@dataclass(frozen=True)
+class _GenJob:
+    out: str
+    job: Job
+    recipe: Recipe
+
+
+def _job_paths(out: Path, job: Job) -> tuple[Path, Path]:
+    """(rows file, new-frames folder) of one job."""
+    return out / ROWS / job.video.video_id / f"{job.key}.jsonl", out / SAMPLES / job.video.video_id / job.key
+
+
+def _run_gen_job(gen: _GenJob) -> dict:
+    """Generate one job's samples from the frame store; write new frames, then the rows file (last)."""
+    out, job = Path(gen.out), gen.job
+    store = FrameStore(out / STORE)
+    vid = job.video.video_id
+    frames, meta = store.read_frames(vid), store.meta(vid)
+    load_donor = functools.lru_cache(maxsize=4)(store.read_frames)  # a donor picked twice is read once
+    ctx = SampleContext(vid, frames, meta["sample_fps"], donor_ids=tuple(d.video_id for d in job.donors), load_frames=load_donor)
+    rows_path, folder = _job_paths(out, job)
+    staging = atomic.make_staging_dir(folder)
+    results = []
+    for a in job.work:
+        try:
+            sample = make_sample(ctx, a.entry.task, a.entry.variant, a.index, seed=gen.recipe.seed, overrides=a.entry.options)
+        except SkipSample as exc:
+            results.append({"skip": {"sample_id": a.sample_id, "video_id": vid, "reason": exc.reason}})
+            continue
         clip_paths = []
         for c, clip in enumerate(sample.clips):
             paths = []
             for slot, ref in enumerate(clip):
                 if isinstance(ref, (int, np.integer)):
-                    paths.append(f"{store_prefix}/{frame_name(int(ref))}")
+                    paths.append(f"{STORE}/frames/{vid}/{frame_name(int(ref))}")
                 else:
-                    rel = f"{sample.sample_id}/{c:02d}_{slot:03d}.jpg"
+                    rel = f"{a.sample_id}/{c:02d}_{slot:03d}.jpg"
                     (staging / rel).parent.mkdir(exist_ok=True)
                     (staging / rel).write_bytes(encode_jpeg(ref))
-                    paths.append(f"{SAMPLES}/{folder_name}/{rel}")
+                    paths.append(f"{SAMPLES}/{vid}/{job.key}/{rel}")
             clip_paths.append(paths)
-        rows.append(sample_row(sample, clip_paths, recipe))
-    atomic.commit_dir(staging, final)
-    return rows
-
-
-def _generate(ctx: SampleContext, work: list[Assignment], seed: int) -> tuple[list[TaskSample], list[dict]]:
-    samples, skips = [], []
-    for a in work:
-        e = a.entry
-        try:
-            samples.append(make_sample(ctx, e.task, e.variant, a.index, seed=seed, overrides=e.options))
-        except SkipSample as exc:
-            skips.append({"video_id": ctx.video_id, "task": e.task, "variant": e.variant, "index": a.index, "reason": exc.reason})
-    return samples, skips
-
-
-@dataclass(frozen=True)
-class _VideoJob:
-    out: str
-    video: VideoFile
-    recipe: Recipe
-    work: tuple[Assignment, ...]
-    donor_ids: tuple[str, ...]
-    second_pass: bool
-    threads: int
-
-
-def _rows_path(out: Path, video_id: str, second_pass: bool) -> Path:
-    return out / ROWS / (video_id + (".donor" if second_pass else "") + ".jsonl")
-
-
-def _run_video_job(job: _VideoJob) -> dict:
-    out = Path(job.out)
-    store = FrameStore(out / STORE)
-    if job.second_pass:
-        frames, meta = store.read_frames(job.video.video_id), store.meta(job.video.video_id)
-    else:
-        sampled, meta = sample_to_store(store, job.video, job.recipe.sampling, job.threads)
-        if sampled is None:
-            return {"video_id": job.video.video_id, "skipped": meta["reason"], "peak_rss_mb": peak_rss_mb()}
-        frames = sampled.frames
-    load_donor = functools.lru_cache(maxsize=4)(store.read_frames)  # a donor picked twice is read once
-    ctx = SampleContext(job.video.video_id, frames, meta["sample_fps"], donor_ids=job.donor_ids, load_frames=load_donor)
-    samples, skips = _generate(ctx, list(job.work), job.recipe.seed)
-    rows = _write_samples(out, job.video.video_id, samples, job.recipe, ".donor" if job.second_pass else "")
-    atomic.write_jsonl(_rows_path(out, job.video.video_id, job.second_pass), [{"row": r} for r in rows] + [{"skip": s} for s in skips])
-    return {"video_id": job.video.video_id, "rows": len(rows), "skips": len(skips), "peak_rss_mb": peak_rss_mb()}
+        results.append({"row": sample_row(sample, a.sample_id, clip_paths, gen.recipe)})
+    atomic.commit_dir(staging, folder)
+    atomic.write_jsonl(rows_path, results)
+    return {"key": job.key, "peak_rss_mb": peak_rss_mb()}
 
 
 @dataclass
@@ -157,75 +124,171 @@ class BuildReport:
     rows: int
     per_entry: dict[str, int]
     video_skips: list[dict]
-    sample_skips: list[dict]
+    sample_skips: list[dict]  # samples no video could yield (after fallback rounds)
     requested: dict[str, int]
     videos_used: int = 0
-    worker_peak_rss_mb: float = 0.0  # max over the per-video jobs of this run
+    val_rows: int = 0
+    val_videos: list[str] = field(default_factory=list)
+    moved: int = 0  # samples made on another video than their first one
+    not_opened: int = 0  # files never opened: enough usable videos came before them
+    worker_peak_rss_mb: float = 0.0  # max over the jobs of this run
 
     def summary_text(self) -> str:
         lines = [f"wrote {self.rows} samples from {self.videos_used} video(s) to {self.out / 'train.parquet'}"]
         for key, wanted in self.requested.items():
-            lines.append(f"  {key:<28} {self.per_entry.get(key, 0):>6} / {wanted}")
-        if self.video_skips:
-            lines.append(f"skipped {len(self.video_skips)} file(s): " + ", ".join(f"{n} x {r}" for r, n in Counter(s["reason"].split(":")[0] for s in self.video_skips).most_common()))
+            got = self.per_entry.get(key, 0)
+            lines.append(f"  {key:<28} {got:>6} / {wanted}" + ("" if got == wanted else "   (short: see below)"))
+        if self.val_videos:
+            lines.append(f"held out {self.val_rows} samples from {len(self.val_videos)} other video(s) in {self.out / 'val.parquet'}")
+        if self.moved:
+            lines.append(f"{self.moved} sample(s) were made on another video because their first video could not yield them")
         if self.sample_skips:
-            lines.append(f"skipped {len(self.sample_skips)} sample(s): " + ", ".join(f"{n} x {r}" for r, n in Counter(s["reason"] for s in self.sample_skips).most_common(5)))
+            reasons = Counter(s["reason"] for s in self.sample_skips)
+            lines.append(f"{len(self.sample_skips)} sample(s) could not be made on any video tried: " + "; ".join(f"{n} x {r}" for r, n in reasons.most_common(5)))
+        if self.video_skips:
+            lines.append(f"skipped {len(self.video_skips)} file(s) (they get no share of the samples): " + ", ".join(f"{n} x {r}" for r, n in Counter(s["reason"].split(":")[0] for s in self.video_skips).most_common()))
+        if self.not_opened:
+            lines.append(f"{self.not_opened} file(s) not opened: --size needs only the first usable videos")
         return "\n".join(lines)
 
 
-def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, *, size: int | None = None, workers: int | None = None, progress: bool = True, engine: str = "local") -> BuildReport:
-    """Run the whole recipe over every video under ``video_dir`` into ``out`` (resumable)."""
+def build_settings(recipe: Recipe, size: int | None, val_videos, val_size: int | None) -> dict:
+    """What a build folder is a function of, besides the input folder; a rerun must match it."""
+    return {"recipe": recipe.name, "recipe_hash": recipe.content_hash(), "seed": recipe.seed, "size": size, "val_videos": val_videos, "val_size": val_size}
+
+
+def _check_settings(out: Path, settings: dict, overwrite: bool) -> None:
+    path = out / BUILD_FILE
+    if not path.is_file() or overwrite:
+        return
+    previous = json.loads(path.read_text(encoding="utf-8")).get("settings", {})
+    changed = [f"{k} {previous.get(k)!r} -> {settings[k]!r}" for k in settings if previous.get(k) != settings[k]]
+    if changed:
+        raise UserError(f"{out} was built with other settings ({'; '.join(changed)}); pass --overwrite to replace it, or choose another --out")
+
+
+def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, *, size: int | None = None, workers: int | None = None,
+          progress: bool = True, engine: str = "local", overwrite: bool = False, val_videos=None, val_size: int | None = None) -> BuildReport:
+    """Run the whole recipe over every usable video under ``video_dir`` into ``out`` (resumable).
+
+    ``val_videos`` (a count, or a fraction below 1) holds that many videos out of the training
+    mix and builds ``val.parquet`` from them (``val_size`` samples, default the recipe's
+    per-video share).
+    """
     video_dir, out = Path(video_dir), Path(out)
-    if not video_dir.is_dir():
-        raise FileNotFoundError(f"video folder not found: {video_dir}")
     if size is not None and size < 1:
-        raise ValueError(f"--size must be >= 1, got {size}")
-    check_settings(out / STORE, asdict(recipe.sampling))
-    for sub in (STORE + "/frames", STORE + "/skips", SAMPLES, ROWS):
-        atomic.remove_stale_tmp(out / sub)
-    videos = find_videos(video_dir, exclude=[out])
-    plan = assign(recipe, [v.video_id for v in videos], size)
+        raise UserError(f"--size must be >= 1, got {size}")
+    val = parse_val(val_videos)
+    settings = build_settings(recipe, size, val, val_size)
+    claim_output(video_dir, out, kind="build", overwrite=overwrite)
+    _check_settings(out, settings, overwrite)
+    atomic.write_json(out / BUILD_FILE, {"format": BUILD_FORMAT, "settings": settings, "recipe": recipe.canonical(), "complete": False})
     workers = workers or default_workers()
-    donor_keys = {e.key for e in recipe.entries if e.needs_donor}
-    threads = 1 if engine == "ray" else decoder_threads(workers)
-    first = [
-        _VideoJob(str(out.resolve()), v, recipe, tuple(a for a in plan.get(v.video_id, []) if a.entry.key not in donor_keys), (), False, threads)
-        for v in videos if not _rows_path(out, v.video_id, False).is_file()
-    ]
-    rss = max((r["peak_rss_mb"] for r in run_jobs(_run_video_job, first, workers=workers, desc="building", progress=progress, engine=engine)), default=0.0)
     store = FrameStore(out / STORE)
-    sampled_ids = sorted(v.video_id for v in videos if store.meta(v.video_id) is not None)
-    if donor_keys:
-        second = []
-        for v in videos:
-            work = tuple(a for a in plan.get(v.video_id, []) if a.entry.key in donor_keys)
-            if v.video_id in sampled_ids and work and not _rows_path(out, v.video_id, True).is_file():
-                second.append(_VideoJob(str(out.resolve()), v, recipe, work, tuple(i for i in sampled_ids if i != v.video_id), True, 1))
-        for result in run_jobs(_run_video_job, second, workers=workers, desc="building (swap)", progress=progress, engine=engine):
-            rss = max(rss, result["peak_rss_mb"])
-    sampling = finalize(store, videos, asdict(recipe.sampling), resumed=0)
-    requested = recipe.allocate(len(videos), size) if videos else {e.key: 0 for e in recipe.entries}
-    report = _compile(out, recipe, videos, sampling.skipped, requested)
-    report.worker_peak_rss_mb = rss
+    videos = find_videos(video_dir, exclude=[out])
+    lazy = size is not None and not val and size < len(videos)
+    needed = max(size, 2 if any(e.needs_donor for e in recipe.entries) else 1) if lazy else None
+    synced = sync_store(store, videos, recipe.sampling, workers=workers, progress=progress, engine=engine, usable_needed=needed)
+    finalize(store, synced, asdict(recipe.sampling))
+    usable = sorted((VideoRef(m["video_id"], m["fingerprint"]["blake2b"]) for m in synced.sampled), key=lambda v: v.video_id)
+    train_videos, held_videos = split_videos(usable, val, recipe.seed)
+    job_settings = {"sampling": asdict(recipe.sampling), "seed": recipe.seed,
+                    "training_pixels": [recipe.train_max_pixels, recipe.train_min_pixels]}
+    results, used_keys, rss = {}, set(), synced.worker_peak_rss_mb
+    for split, split_videos_, split_size in (("train", train_videos, size), ("val", held_videos, val_size)):
+        if split_videos_:
+            r, keys, job_rss = _run_split(out, recipe, split, split_videos_, split_size, job_settings, workers, progress, engine)
+            results[split] = r
+            used_keys |= keys
+            rss = max(rss, job_rss)
+    _collect_garbage(out, used_keys)
+    report = _compile(out, recipe, results, synced.skipped, train_videos, held_videos, size, val_size)
+    report.not_opened, report.worker_peak_rss_mb = synced.not_needed, rss
+    atomic.write_json(out / BUILD_FILE, {"format": BUILD_FORMAT, "settings": settings, "recipe": recipe.canonical(), "complete": True,
+                                         "plan": {"train_videos": [v.video_id for v in train_videos], "val_videos": [v.video_id for v in held_videos],
+                                                  "jobs": sorted(used_keys)}})
     return report
 
 
-def _compile(out: Path, recipe: Recipe, videos: list[VideoFile], video_skips: list[dict], requested: dict[str, int]) -> BuildReport:
-    rows, sample_skips = [], []
-    for v in videos:
-        for second in (False, True):
-            path = _rows_path(out, v.video_id, second)
-            if path.is_file():
-                for item in atomic.read_jsonl(path):
-                    (rows.append(item["row"]) if "row" in item else sample_skips.append(item["skip"]))
-    per_entry = Counter(f"{r['extra_info']['task']}-{r['extra_info']['variant']}" for r in rows)
-    write_dataset(out, rows, recipe=recipe, root=out.resolve())
-    atomic.write_jsonl(out / "skipped.jsonl", [{"kind": "video", **s} for s in video_skips] + [{"kind": "sample", **s} for s in sample_skips])
-    report = BuildReport(out=out, rows=len(rows), per_entry=dict(per_entry), video_skips=video_skips, sample_skips=sample_skips,
-                         requested=requested, videos_used=len({r["extra_info"]["video_id"] for r in rows}))
+@dataclass
+class _SplitResult:
+    requested: dict[str, int]
+    rows: list[dict]
+    failed: list[dict]
+    moved: int
+
+
+def _run_split(out: Path, recipe: Recipe, split: str, videos: list[VideoRef], size: int | None, settings: dict, workers: int,
+               progress: bool, engine: str) -> tuple[_SplitResult, set[str], float]:
+    """Generate one split: round 0 on each sample's own video, then fallback rounds for what failed."""
+    pending: list[Assignment] = assignments(recipe, len(videos), size, split)
+    requested = dict(Counter(a.entry.key for a in pending))
+    rows, keys, rss, moved, last_skip = [], set(), 0.0, 0, {}
+    for round_ in range(max_rounds(len(videos)) + 1):
+        if not pending:
+            break
+        jobs = round_jobs(split, round_, pending, videos, settings)
+        keys |= {j.key for j in jobs}
+        todo = [_GenJob(str(out.resolve()), j, recipe) for j in jobs if not _job_paths(out, j)[0].is_file()]
+        desc = f"generating {split}" + (f" (fallback round {round_})" if round_ else "")
+        for result in run_jobs(_run_gen_job, todo, workers=workers, desc=desc, progress=progress and bool(todo), engine=engine):
+            rss = max(rss, result["peak_rss_mb"])
+        done = set()
+        for job in jobs:
+            for item in atomic.read_jsonl(_job_paths(out, job)[0]):
+                if "row" in item:
+                    rows.append(item["row"])
+                    done.add(item["row"]["extra_info"]["sample_id"])
+                    moved += round_ > 0
+                else:
+                    last_skip[item["skip"]["sample_id"]] = item["skip"]
+        pending = [a for a in pending if a.sample_id not in done]
+    tried = max_rounds(len(videos)) + 1
+    failed = [{**last_skip[a.sample_id], "task": a.entry.task, "variant": a.entry.variant, "split": split, "videos_tried": min(tried, len(videos))} for a in pending]
+    return _SplitResult(requested, rows, failed, moved), keys, rss
+
+
+def _collect_garbage(out: Path, used_keys: set[str]) -> None:
+    """Delete job outputs the current plan does not reference (and leftovers of killed runs)."""
+    for sub in (ROWS, SAMPLES):
+        root = out / sub
+        if not root.is_dir():
+            continue
+        atomic.remove_stale_tmp(root)
+        for video_dir in list(root.iterdir()):
+            if not video_dir.is_dir():
+                video_dir.unlink()
+                continue
+            atomic.remove_stale_tmp(video_dir)
+            for entry in list(video_dir.iterdir()):
+                key = entry.name[: -len(".jsonl")] if entry.name.endswith(".jsonl") else entry.name
+                if key not in used_keys:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            if not any(video_dir.iterdir()):
+                video_dir.rmdir()
+
+
+def _compile(out: Path, recipe: Recipe, results: dict[str, _SplitResult], video_skips: list[dict], train_videos: list[VideoRef],
+             held_videos: list[VideoRef], size: int | None, val_size: int | None) -> BuildReport:
+    train = results.get("train") or _SplitResult({e.key: 0 for e in recipe.entries}, [], [], 0)
+    val = results.get("val")
+    ids = [r["extra_info"]["sample_id"] for res in results.values() for r in res.rows]
+    if len(ids) != len(set(ids)):
+        raise RuntimeError(f"internal error: duplicate sample ids {sorted(k for k, n in Counter(ids).items() if n > 1)[:5]}")
+    write_dataset(out, train.rows, recipe=recipe, root=out.resolve(), val_rows=val.rows if val else None)
+    failed = train.failed + (val.failed if val else [])
+    clean_skips = [{k: v for k, v in s.items() if k not in ("fingerprint", "sampling")} for s in video_skips]
+    atomic.write_jsonl(out / "skipped.jsonl", [{"kind": "video", **s} for s in sorted(clean_skips, key=lambda s: s["video_id"])]
+                       + [{"kind": "sample", **s} for s in sorted(failed, key=lambda s: s["sample_id"])])
+    per_entry = dict(Counter(f"{r['extra_info']['task']}-{r['extra_info']['variant']}" for r in train.rows))
+    requested = {e.key: train.requested.get(e.key, 0) for e in recipe.entries}
+    report = BuildReport(out=out, rows=len(train.rows), per_entry=per_entry, video_skips=clean_skips, sample_skips=failed, requested=requested,
+                         videos_used=len({r["extra_info"]["video_id"] for r in train.rows}), val_rows=len(val.rows) if val else 0,
+                         val_videos=[v.video_id for v in held_videos], moved=train.moved + (val.moved if val else 0))
     atomic.write_json(out / "summary.json", {
-        "recipe": recipe.name, "seed": recipe.seed, "samples": len(rows), "requested": requested, "per_entry": dict(per_entry),
-        "videos_found": len(videos), "videos_used": report.videos_used, "video_skips": len(video_skips), "sample_skips": len(sample_skips),
-        "sample_skip_reasons": dict(Counter(s["reason"] for s in sample_skips)),
+        "recipe": recipe.name, "seed": recipe.seed, "size": size, "samples": len(train.rows), "requested": requested, "per_entry": per_entry,
+        "videos_usable": len(train_videos) + len(held_videos), "videos_used": report.videos_used, "video_skips": len(video_skips),
+        "val_videos": report.val_videos, "val_samples": report.val_rows, "val_size": val_size, "moved_samples": report.moved,
+        "sample_shortfall": len(failed), "shortfall_reasons": dict(Counter(s["reason"] for s in failed)),
     })
     return report

@@ -63,14 +63,16 @@ def find_videos(root: str | os.PathLike, *, exclude: list[Path] | None = None) -
 
     Whether a file really is a video is decided by FFmpeg when it is opened; files that are
     not become skip records with a reason. ``exclude`` folders (e.g. the output root when it
-    lies inside the input) are not entered.
+    lies inside the input) and any folder holding a videossr output are not entered.
     """
+    from videossr.outputs import is_output_root
+
     root = Path(root).resolve()
     excluded = {p.resolve() for p in (exclude or [])}
     rels: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded and not is_output_root(here / d))
         for name in sorted(filenames):
             full = here / name
             if name.startswith(".") or not full.is_file():

@@ -13,6 +13,7 @@ verl parquet row (one per sample; every row has the same keys and types)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from fractions import Fraction
@@ -23,9 +24,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from videossr import atomic
+from videossr.errors import UserError
 from videossr.seeding import rng_for
 
-TRAIN_FILE, TASKS_DIR, DATASET_FILE = "train.parquet", "tasks", "dataset.json"
+TRAIN_FILE, VAL_FILE, TASKS_DIR, DATASET_FILE = "train.parquet", "val.parquet", "tasks", "dataset.json"
 
 SCHEMA = pa.schema([
     ("data_source", pa.string()),
@@ -51,22 +53,37 @@ def _table(rows: list[dict], split: str) -> pa.Table:
     return pa.Table.from_pylist(indexed, schema=SCHEMA)
 
 
-def write_dataset(out: Path, rows: list[dict], *, recipe, root: Path, split: str = "train") -> None:
-    """Write the mix (shuffled by the recipe seed) and one parquet per entry, paths under ``root``."""
+def write_dataset(out: Path, rows: list[dict], *, recipe, root: Path, split: str = "train", val_rows: list[dict] | None = None) -> None:
+    """Write the mix (shuffled by the recipe seed), one parquet per entry and, with ``val_rows``,
+    ``val.parquet``; frame paths under ``root``. Parquets of an earlier build that this one does
+    not make (an entry no longer in the recipe, a val split no longer asked for) are removed."""
     root_text = str(root).rstrip("/")
-    rows = sorted((_absolute(r, root_text) for r in rows), key=lambda r: r["extra_info"]["sample_id"])
-    order = rng_for(recipe.seed, "mix", recipe.name).permutation(len(rows)) if rows else []
-    atomic.write_parquet(out / TRAIN_FILE, _table([rows[i] for i in order], split))
+
+    def ordered(rows_: list[dict], salt: str) -> list[dict]:
+        rows_ = sorted((_absolute(r, root_text) for r in rows_), key=lambda r: r["extra_info"]["sample_id"])
+        order = rng_for(recipe.seed, salt, recipe.name).permutation(len(rows_)) if rows_ else []
+        return [rows_[i] for i in order]
+
+    atomic.write_parquet(out / TRAIN_FILE, _table(ordered(rows, "mix"), split))
     by_entry: dict[str, list[dict]] = {}
     for r in rows:
         by_entry.setdefault(f"{r['extra_info']['task']}-{r['extra_info']['variant']}", []).append(r)
     for key, entry_rows in by_entry.items():
-        atomic.write_parquet(out / TASKS_DIR / f"{key}.parquet", _table(entry_rows, split))
-    atomic.write_json(out / DATASET_FILE, {"format": "videossr-verl-v1", "root": root_text, "recipe": recipe.name, "seed": recipe.seed, "rows": len(rows)})
+        atomic.write_parquet(out / TASKS_DIR / f"{key}.parquet", _table(sorted((_absolute(r, root_text) for r in entry_rows), key=lambda r: r["extra_info"]["sample_id"]), split))
+    for stale in (out / TASKS_DIR).glob("*.parquet") if (out / TASKS_DIR).is_dir() else []:
+        if stale.stem not in by_entry:
+            stale.unlink()
+    if val_rows is not None:
+        atomic.write_parquet(out / VAL_FILE, _table(ordered(val_rows, "val"), "val"))
+    else:
+        (out / VAL_FILE).unlink(missing_ok=True)
+    atomic.write_json(out / DATASET_FILE, {"format": "videossr-verl-v1", "root": root_text, "recipe": recipe.name, "seed": recipe.seed, "rows": len(rows),
+                                           "val_rows": len(val_rows) if val_rows is not None else 0})
 
 
 def dataset_parquets(dataset_dir: Path) -> list[Path]:
-    return [dataset_dir / TRAIN_FILE, *sorted((dataset_dir / TASKS_DIR).glob("*.parquet"))]
+    extra = [dataset_dir / VAL_FILE] if (dataset_dir / VAL_FILE).is_file() else []
+    return [dataset_dir / TRAIN_FILE, *extra, *sorted((dataset_dir / TASKS_DIR).glob("*.parquet"))]
 
 
 def relocate(dataset_dir: str | os.PathLike, new_root: str | os.PathLike | None = None) -> int:
@@ -82,6 +99,8 @@ def relocate(dataset_dir: str | os.PathLike, new_root: str | os.PathLike | None 
         raise FileNotFoundError(f"{meta_path} not found: not a videossr dataset folder")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     old = meta["root"].rstrip("/")
+    if new_root is not None and not Path(new_root).is_absolute():
+        raise UserError(f"--root must be an absolute path (verl reads the frame paths as they are), got {new_root!r}")
     new = str(Path(new_root) if new_root else dataset_dir.resolve()).rstrip("/")
     total = 0
     for path in dataset_parquets(dataset_dir):
@@ -143,28 +162,60 @@ def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
         raise
 
 
+def _clip_key(frame_paths: list[str], fps: float) -> str:
+    """What an mp4 is made of: its frames' bytes and its frame rate."""
+    digest = hashlib.blake2b(repr(float(fps)).encode(), digest_size=12)
+    for fp in frame_paths:
+        digest.update(Path(fp).read_bytes())
+    return digest.hexdigest()
+
+
+EXPORT_INDEX = "export-index.json"
+
+
 def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: int | None = None, progress: bool = True) -> Path:
     """Write ``out/eval.json`` ({video, question, answer, ...} per sample) and the mp4s it names.
 
     ``video`` is the sample id; its files are ``videos/<sample_id>.mp4`` (jigsaw: one mp4 per
     clip, ``videos/<sample_id>/clip_<k>.mp4``) at the sample fps, so timestamps in the answer
-    match the mp4's own time axis. Resumable: existing mp4s are kept.
+    match the mp4's own time axis. The export owns ``out``: an mp4 is kept from an earlier run
+    only if it was made from the same frames and fps (``export-index.json``), and files of an
+    earlier export that this one does not name are deleted.
     """
     from tqdm import tqdm
 
+    from videossr.outputs import claim_output
+
     out = Path(out)
     rows = load_rows(dataset)[: limit if limit else None]
-    items = []
+    claim_output(None, out, kind="export")
+    index_path = out / EXPORT_INDEX
+    old_index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.is_file() else {}
+    index, items = {}, []
     for row in tqdm(rows, desc="exporting", unit="sample", disable=not progress):
         info = row["extra_info"]
         sid = info["sample_id"]
         clips = row["videos"]
         names = [f"videos/{sid}.mp4"] if len(clips) == 1 else [f"videos/{sid}/clip_{k + 1}.mp4" for k in range(len(clips))]
         for name, clip in zip(names, clips):
-            if not (out / name).is_file():
+            index[name] = _clip_key(clip["video"], clip["sample_fps"])
+            if old_index.get(name) != index[name] or not (out / name).is_file():
                 write_mp4(out / name, clip["video"], clip["sample_fps"])
         items.append({
             "video": sid, "video_files": names, "question": info["question"], "answer": row["reward_model"]["ground_truth"],
             "data_source": row["data_source"], "task": info["task"], "variant": info["variant"], "sample_fps": info["sample_fps"],
         })
+    _remove_unlisted(out / "videos", {out / name for name in index})
+    atomic.write_json(index_path, index)
     return atomic.write_json(out / "eval.json", items)
+
+
+def _remove_unlisted(folder: Path, keep: set[Path]) -> None:
+    """Delete every file under ``folder`` not in ``keep``, then the folders left empty."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and path not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()

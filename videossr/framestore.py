@@ -5,19 +5,25 @@ Layout under the output root ``OUT``::
     OUT/frames/<video_id>/000000.jpg ... 000047.jpg   kept frames, in time order
     OUT/frames/<video_id>/meta.json                   the manifest row of this video
     OUT/skips/<video_id>.json                         why a file was skipped (kept for resume)
+    OUT/fingerprints.json                             stat + content hash per input file (a cache)
     OUT/manifest.jsonl                                all sampled videos, sorted by id
     OUT/skipped.jsonl                                 all skipped files with reasons
-    OUT/sampling.json                                 settings and counts of the last run
+    OUT/sampling.json                                 settings and counts
 
 A video's folder is written under a temporary name and renamed into place when complete, so
-an interrupted run leaves either a whole entry or none; a rerun skips finished videos.
+an interrupted run leaves either a whole entry or none. An entry is valid only for the file
+content (blake2b) and sampling settings it records: a rerun re-hashes files whose size, times
+or inode changed, resamples those whose content changed, and drops entries of files that are
+gone, so the store always equals a fresh sampling of the folder as it is now.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
+import shutil
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,12 +33,13 @@ from PIL import Image
 
 from videossr import atomic
 from videossr.discover import VideoFile, find_videos
+from videossr.errors import UserError
 from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
 from videossr.sampling import SampledVideo, SamplingConfig, SkipVideo, sample_video
 
 JPEG_QUALITY = 90
 FRAMES_DIR, SKIPS_DIR = "frames", "skips"
-MANIFEST, SKIPPED, SUMMARY = "manifest.jsonl", "skipped.jsonl", "sampling.json"
+MANIFEST, SKIPPED, SUMMARY, FINGERPRINTS = "manifest.jsonl", "skipped.jsonl", "sampling.json", "fingerprints.json"
 
 
 def frame_name(index: int) -> str:
@@ -45,9 +52,19 @@ def encode_jpeg(frame: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
     return buf.getvalue()
 
 
-def source_fingerprint(path: Path) -> dict:
+def content_hash(path: Path) -> str:
+    """blake2b (128 bit) of the file's bytes: what identifies an input, whatever its name."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def stat_key(path: Path) -> dict:
+    """Size, times and inode: unchanged stat means unchanged content (ctime cannot be set back)."""
     st = path.stat()
-    return {"size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return {"size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "inode": st.st_ino}
 
 
 class FrameStore:
@@ -94,62 +111,156 @@ class FrameStore:
             raise KeyError(f"video {video_id!r} is not in the frame store at {self.root}")
         return [self.video_dir(video_id) / name for name in meta["frame_files"]]
 
-    def cached_skip(self, video: VideoFile) -> dict | None:
-        """A previous skip record for this file, if the file has not changed since."""
-        path = self.skip_path(video.video_id)
-        if not path.is_file():
-            return None
-        record = json.loads(path.read_text(encoding="utf-8"))
-        try:
-            same = record.get("fingerprint") == source_fingerprint(video.path)
-        except OSError:
-            same = False
-        return record if same else None
+    def valid_entry(self, video_id: str, fingerprint: str, settings: dict) -> dict | None:
+        """The meta row or skip record of ``video_id`` if it was made from this content with these settings."""
+        meta = self.meta(video_id)
+        if meta is not None:
+            return meta if meta.get("fingerprint", {}).get("blake2b") == fingerprint and meta.get("sampling") == settings else None
+        path = self.skip_path(video_id)
+        if path.is_file():
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if record.get("fingerprint", {}).get("blake2b") == fingerprint and record.get("sampling") == settings:
+                return record
+        return None
 
-    def write_skip(self, video: VideoFile, reason: str) -> dict:
-        try:
-            fingerprint = source_fingerprint(video.path)
-        except OSError:
-            fingerprint = None
-        record = {"video_id": video.video_id, "source": str(video.path), "source_rel": video.rel_path, "reason": reason, "fingerprint": fingerprint}
+    def write_skip(self, video: VideoFile, reason: str, fingerprint: dict | None, settings: dict) -> dict:
+        shutil.rmtree(self.video_dir(video.video_id), ignore_errors=True)
+        record = {"video_id": video.video_id, "source": str(video.path), "source_rel": video.rel_path, "reason": reason,
+                  "fingerprint": fingerprint, "sampling": settings}
         atomic.write_json(self.skip_path(video.video_id), record)
         return record
 
+    def remove(self, video_id: str) -> None:
+        shutil.rmtree(self.video_dir(video_id), ignore_errors=True)
+        self.skip_path(video_id).unlink(missing_ok=True)
 
-def video_record(video: VideoFile, sampled: SampledVideo, config: SamplingConfig) -> dict:
+    def ids(self) -> set[str]:
+        """Every video id with an entry (sampled or skipped) in the store."""
+        found = {p.name for p in (self.root / FRAMES_DIR).glob("*") if not p.name.startswith(atomic.TMP_PREFIX)}
+        return found | {p.stem for p in (self.root / SKIPS_DIR).glob("*.json")}
+
+
+def video_record(video: VideoFile, sampled: SampledVideo, config: SamplingConfig, fingerprint: dict) -> dict:
     """The manifest row describing one sampled video (paths relative to the store root)."""
     return {
         "video_id": video.video_id,
         "source": str(video.path),
         "source_rel": video.rel_path,
         "num_frames": config.num_frames,
-        "fingerprint": source_fingerprint(video.path),
+        "fingerprint": fingerprint,
+        "sampling": asdict(config),
         **sampled.info.to_dict(),
     }
 
 
-def sample_to_store(store: FrameStore, video: VideoFile, config: SamplingConfig, threads: int = 0) -> tuple[SampledVideo | None, dict]:
+def sample_to_store(store: FrameStore, video: VideoFile, config: SamplingConfig, fingerprint: dict, threads: int = 0) -> tuple[SampledVideo | None, dict]:
     """Sample one video into the store. Returns (sampled or None, manifest row or skip record)."""
     try:
         sampled = sample_video(video.path, config, video_id=video.video_id, threads=threads)
     except SkipVideo as exc:
-        return None, store.write_skip(video, exc.reason)
+        return None, store.write_skip(video, exc.reason, fingerprint, asdict(config))
     except Exception as exc:  # a per-item failure must never end the run
-        return None, store.write_skip(video, f"unexpected error: {exc.__class__.__name__}: {exc}")
-    return sampled, store.write(sampled, video_record(video, sampled, config))
+        return None, store.write_skip(video, f"unexpected error: {exc.__class__.__name__}: {exc}", fingerprint, asdict(config))
+    store.skip_path(video.video_id).unlink(missing_ok=True)
+    return sampled, store.write(sampled, video_record(video, sampled, config, fingerprint))
 
 
 @dataclass(frozen=True)
-class _SampleJob:
+class _SyncJob:
     root: str
     video: VideoFile
     config: SamplingConfig
     threads: int
+    known_hash: str | None  # from the fingerprint cache when the file's stat is unchanged
 
 
-def _run_sample_job(job: _SampleJob) -> dict:
-    sampled, record = sample_to_store(FrameStore(job.root), job.video, job.config, job.threads)
-    return {"ok": sampled is not None, "record": record, "peak_rss_mb": peak_rss_mb()}
+def _run_sync_job(job: _SyncJob) -> dict:
+    """Make the store entry of one file valid: hash it, reuse a matching entry or (re)sample it."""
+    store, video, settings = FrameStore(job.root), job.video, asdict(job.config)
+    try:
+        stat, digest = stat_key(video.path), job.known_hash or content_hash(video.path)
+    except OSError as exc:
+        record = store.write_skip(video, f"unreadable: {exc.strerror or exc}", None, settings)
+        return {"video_id": video.video_id, "record": record, "stat": None, "decoded": False, "peak_rss_mb": peak_rss_mb()}
+    fingerprint = {"size_bytes": stat["size_bytes"], "blake2b": digest}
+    record = store.valid_entry(video.video_id, digest, settings)
+    decoded = record is None
+    if decoded:
+        _sampled, record = sample_to_store(store, video, job.config, fingerprint, job.threads)
+    return {"video_id": video.video_id, "record": record, "stat": {**stat, "blake2b": digest}, "decoded": decoded, "peak_rss_mb": peak_rss_mb()}
+
+
+@dataclass
+class SyncResult:
+    """The store's entries for the files it covers (in the order given), sampled or skipped."""
+
+    records: list[dict]  # meta rows (sampled) and skip records, one per covered file
+    not_needed: int  # files never opened because enough usable videos were found before them
+    decoded: int  # files (re)sampled in this run
+    worker_peak_rss_mb: float
+
+    @property
+    def sampled(self) -> list[dict]:
+        return [r for r in self.records if "reason" not in r]
+
+    @property
+    def skipped(self) -> list[dict]:
+        return [r for r in self.records if "reason" in r]
+
+
+def sync_store(store: FrameStore, videos: list[VideoFile], config: SamplingConfig, *, workers: int, progress: bool = True, engine: str = "local",
+               usable_needed: int | None = None) -> SyncResult:
+    """Bring the store in line with ``videos`` (the input folder as it is now).
+
+    Every file's entry is made valid for its current content and ``config``; entries of files not
+    covered are removed. With ``usable_needed``, files are covered in order only until that many
+    have been sampled (in batches, so the choice depends on the files alone, never on timing).
+    """
+    for sub in (FRAMES_DIR, SKIPS_DIR):
+        atomic.remove_stale_tmp(store.root / sub)
+    cache_path = store.root / FINGERPRINTS
+    cache = json.loads(cache_path.read_text(encoding="utf-8")) if cache_path.is_file() else {}
+    threads = 1 if engine == "ray" else decoder_threads(workers)
+    records: dict[str, dict] = {}
+    stats: dict[str, dict] = {}
+    decoded, rss, position = 0, 0.0, 0
+    bar_total = len(videos) if usable_needed is None else min(len(videos), usable_needed)
+    while position < len(videos):
+        usable = sum(1 for r in records.values() if "reason" not in r)
+        if usable_needed is not None and usable >= usable_needed:
+            break
+        batch = videos[position:] if usable_needed is None else videos[position: position + usable_needed - usable]
+        position += len(batch)
+        jobs = []
+        for v in batch:
+            known = _cached_hash(cache.get(v.video_id), v)
+            record = store.valid_entry(v.video_id, known, asdict(config)) if known else None
+            if record is not None:
+                records[v.video_id], stats[v.video_id] = record, cache[v.video_id]
+            else:
+                jobs.append(_SyncJob(str(store.root.resolve()), v, config, threads, known))
+        desc = "sampling" if bar_total == len(videos) else f"sampling (first {usable_needed} usable)"
+        for result in run_jobs(_run_sync_job, jobs, workers=workers, desc=desc, progress=progress, engine=engine):
+            records[result["video_id"]] = result["record"]
+            if result["stat"]:
+                stats[result["video_id"]] = {"rel": next(v.rel_path for v in batch if v.video_id == result["video_id"]), **result["stat"]}
+            decoded += result["decoded"]
+            rss = max(rss, result["peak_rss_mb"])
+    covered = [v.video_id for v in videos if v.video_id in records]
+    for stale in store.ids() - set(covered):
+        store.remove(stale)
+    atomic.write_json(cache_path, {vid: stats[vid] for vid in covered if vid in stats})
+    return SyncResult([records[vid] for vid in covered], not_needed=len(videos) - len(covered), decoded=decoded, worker_peak_rss_mb=rss)
+
+
+def _cached_hash(entry: dict | None, video: VideoFile) -> str | None:
+    if not entry or entry.get("rel") != video.rel_path:
+        return None
+    try:
+        stat = stat_key(video.path)
+    except OSError:
+        return None
+    return entry["blake2b"] if all(entry.get(k) == v for k, v in stat.items()) else None
 
 
 @dataclass
@@ -157,8 +268,9 @@ class SamplingReport:
     out: Path
     sampled: list[dict]
     skipped: list[dict]
-    resumed: int
+    resumed: int  # files whose entry was already valid (not decoded again)
     worker_peak_rss_mb: float = 0.0  # max over the jobs of this run (0 when nothing ran)
+    not_needed: int = 0
 
     @property
     def reasons(self) -> Counter:
@@ -167,6 +279,8 @@ class SamplingReport:
     def summary_text(self) -> str:
         lines = [f"sampled {len(self.sampled)} video(s), skipped {len(self.skipped)} file(s) ({self.resumed} already done before this run)"]
         lines += [f"  skipped {n:>4} x {reason}" for reason, n in self.reasons.most_common()]
+        if self.not_needed:
+            lines.append(f"  {self.not_needed} file(s) not opened: enough usable videos were found before them")
         lines.append(f"manifest: {self.out / MANIFEST}")
         if self.skipped:
             lines.append(f"skip report: {self.out / SKIPPED}")
@@ -179,44 +293,33 @@ def check_settings(out: Path, settings: dict) -> None:
     if path.is_file():
         previous = json.loads(path.read_text(encoding="utf-8")).get("settings")
         if previous and previous != settings:
-            raise ValueError(f"{out} was sampled with settings {previous}; this run uses {settings}. Use a new --out.")
+            changed = ", ".join(f"{k} {previous.get(k)} -> {settings.get(k)}" for k in sorted(set(previous) | set(settings)) if previous.get(k) != settings.get(k))
+            raise UserError(f"{out} was sampled with other settings ({changed}); use a new --out")
 
 
 def sample_folder(video_dir: str | os.PathLike, out: str | os.PathLike, config: SamplingConfig = SamplingConfig(), *, workers: int | None = None, progress: bool = True, engine: str = "local") -> SamplingReport:
     """Sample every video under ``video_dir`` into the frame store at ``out`` (resumable)."""
+    from videossr.outputs import claim_output
+
     video_dir, out = Path(video_dir), Path(out)
-    if not video_dir.is_dir():
-        raise FileNotFoundError(f"video folder not found: {video_dir}")
+    claim_output(video_dir, out, kind="sample")
     settings = asdict(config)
     check_settings(out, settings)
     store = FrameStore(out)
-    for sub in (FRAMES_DIR, SKIPS_DIR):
-        atomic.remove_stale_tmp(out / sub)
     videos = find_videos(video_dir, exclude=[out])
-    todo = [v for v in videos if store.meta(v.video_id) is None and store.cached_skip(v) is None]
-    workers = workers or default_workers()
-    threads = 1 if engine == "ray" else decoder_threads(workers)
-    jobs = [_SampleJob(str(out.resolve()), v, config, threads) for v in todo]
-    rss = max((r["peak_rss_mb"] for r in run_jobs(_run_sample_job, jobs, workers=workers, desc="sampling", progress=progress, engine=engine)), default=0.0)
-    report = finalize(store, videos, settings, resumed=len(videos) - len(todo))
-    report.worker_peak_rss_mb = rss
+    result = sync_store(store, videos, config, workers=workers or default_workers(), progress=progress, engine=engine)
+    report = finalize(store, result, settings)
+    report.worker_peak_rss_mb = result.worker_peak_rss_mb
     return report
 
 
-def finalize(store: FrameStore, videos: list[VideoFile], settings: dict, resumed: int) -> SamplingReport:
+def finalize(store: FrameStore, result: SyncResult, settings: dict) -> SamplingReport:
     """Compile manifest.jsonl / skipped.jsonl / sampling.json from the per-video records."""
-    sampled, skipped = [], []
-    for video in videos:
-        meta = store.meta(video.video_id)
-        if meta is not None:
-            sampled.append(meta)
-        else:
-            record = store.cached_skip(video) or {"video_id": video.video_id, "source": str(video.path), "source_rel": video.rel_path, "reason": "not processed"}
-            skipped.append({k: v for k, v in record.items() if k != "fingerprint"})
-    sampled.sort(key=lambda r: r["video_id"])
-    skipped.sort(key=lambda r: r["video_id"])
+    drop = ("fingerprint", "sampling")
+    sampled = sorted(result.sampled, key=lambda r: r["video_id"])
+    skipped = sorted(({k: v for k, v in r.items() if k not in drop} for r in result.skipped), key=lambda r: r["video_id"])
     atomic.write_jsonl(store.root / MANIFEST, sampled)
     atomic.write_jsonl(store.root / SKIPPED, skipped)
-    report = SamplingReport(out=store.root, sampled=sampled, skipped=skipped, resumed=resumed)
+    report = SamplingReport(out=store.root, sampled=sampled, skipped=skipped, resumed=len(result.records) - result.decoded, not_needed=result.not_needed)
     atomic.write_json(store.root / SUMMARY, {"settings": settings, "sampled": len(sampled), "skipped": len(skipped), "skip_reasons": dict(report.reasons)})
     return report

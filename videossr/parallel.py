@@ -56,14 +56,29 @@ def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, d
             return
         # forkserver: workers start from a clean process, never inheriting decoder or torch state
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context, initializer=_ignore_sigint)
+        try:
             futures = [pool.submit(job, item) for item in items]
             for future in as_completed(futures):
                 result = future.result()
                 bar.update(1)
                 yield result
+        except BaseException:
+            # Ctrl-C or an error: do not wait for running jobs (each commits atomically, so a rerun resumes)
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+            raise
+        pool.shutdown(wait=True)
     finally:
         bar.close()
+
+
+def _ignore_sigint() -> None:
+    """Pool workers leave Ctrl-C to the driver, which stops them (no traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_ray(job: Callable[[Any], Any], items: list[Any]) -> Iterator[Any]:

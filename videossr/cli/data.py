@@ -48,7 +48,8 @@ def cmd_build(args) -> int:
         from dataclasses import replace
 
         recipe = replace(recipe, seed=args.seed)
-    report = build(args.video_dir, args.out, recipe, size=args.size, workers=args.workers, progress=not args.no_progress, engine=args.engine)
+    report = build(args.video_dir, args.out, recipe, size=args.size, workers=args.workers, progress=not args.no_progress, engine=args.engine,
+                   overwrite=args.overwrite, val_videos=args.val_videos, val_size=args.val_size)
     print(report.summary_text())
     if report.rows == 0:
         print(f"error: no sample could be built from {args.video_dir} (see {args.out}/skipped.jsonl)", file=sys.stderr)
@@ -115,6 +116,9 @@ def register(verbs) -> None:
     p.add_argument("--recipe", default="videossr30k", help="built-in recipe name or a .yaml file (default %(default)s)")
     p.add_argument("--size", type=_positive_int, default=None, help="total samples (default: scaled to the number of videos)")
     p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    p.add_argument("--val-videos", default=None, metavar="N|FRACTION", help="hold out N videos (or a fraction, e.g. 0.1) and build val.parquet from them; they never appear in train.parquet")
+    p.add_argument("--val-size", type=_positive_int, default=None, help="samples in val.parquet (default: the recipe's share per held-out video)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier build in --out made with other settings (recipe, seed, size, val split)")
     _add_run_args(p)
     p.set_defaults(func=cmd_build)
 

@@ -1,7 +1,8 @@
 """What every pretext task shares: the sample record, the per-video context, the skip signal.
 
 A task module provides ``NAME``, ``VARIANTS`` (preset name -> options), ``options(variant, **overrides)``
-and ``make(ctx, options, rng, index) -> TaskSample``. ``make`` draws a params record once from
+``check_frames(options, num_frames)`` (refuses options that cannot work on that many kept frames,
+so a recipe fails before any decoding) and ``make(ctx, options, rng, index) -> TaskSample``. ``make`` draws a params record once from
 ``rng`` (the ground truth, JSON-able), applies it to the frames, and renders question and answer
 from the params alone.
 """
@@ -13,7 +14,7 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
-from videossr.names import unknown
+from videossr.names import did_you_mean, unknown
 
 # A frame of a sample: an int is the index of an unchanged kept frame of the source video
 # (referenced from the frame store, never rewritten); an array is a new (perturbed) frame.
@@ -71,13 +72,52 @@ class TaskSample:
         return sum(1 for clip in self.clips for ref in clip if not isinstance(ref, (int, np.integer)))
 
 
+def _typed(option: str, value, hint: str, where: str):
+    """``value`` checked against a field annotation (``int``, ``float``, ``tuple[str, ...]``, ...)."""
+    def bad(expected: str):
+        return ValueError(f"{where}: option {option!r} must be {expected}, got {value!r}")
+
+    hint = hint.replace(" | None", "")
+    if hint == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise bad("an integer")
+        return int(value)
+    if hint == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise bad("a number")
+        return float(value)
+    if hint == "str":
+        if not isinstance(value, str):
+            raise bad("a string")
+        return value
+    if hint.startswith("tuple["):
+        inner = [part.strip() for part in hint[len("tuple["):-1].split(",")]
+        if not isinstance(value, (list, tuple)):
+            raise bad("a list, e.g. [x, y]" if inner[-1] == "..." else f"a list of {len(inner)} values")
+        if inner[-1] == "...":
+            if not value:
+                raise bad("a non-empty list")
+            return tuple(_typed(option, v, inner[0], where) for v in value)
+        if len(value) != len(inner):
+            raise bad(f"a list of {len(inner)} values")
+        return tuple(_typed(option, v, t, where) for v, t in zip(value, inner))
+    return value
+
+
 def with_overrides(options, overrides: dict):
-    """A copy of a frozen options dataclass with ``overrides`` applied; unknown keys are an error."""
-    known = {f.name for f in fields(options)}
-    unknown = set(overrides) - known
-    if unknown:
-        raise ValueError(f"unknown option(s) {sorted(unknown)} for {type(options).__name__}; known: {sorted(known)}")
-    converted = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    """A copy of a frozen options dataclass with ``overrides`` applied.
+
+    Unknown keys are an error (with the closest known name), and each value is checked against
+    the field's type, so ``min_length: "8"`` or ``perturbations: mirror`` are refused.
+    """
+    where = type(options).__name__
+    known = {f.name: f.type for f in fields(options)}
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{where}: options must be a mapping, got {overrides!r}")
+    for key in overrides:
+        if key not in known:
+            raise ValueError(f"{where}: unknown option {key!r}{did_you_mean(key, known)}")
+    converted = {k: _typed(k, v, str(known[k]), where) for k, v in overrides.items()}
     return replace(options, **converted)
 
 

@@ -20,6 +20,7 @@ from videossr.tasks.base import FrameRef, SampleContext, SkipSample, TaskSample,
 NAME = "counting"
 SHAPES = ("circle", "square", "triangle")  # answer order
 GAP_PX = 4  # minimum gap between the bounding circles of two instances
+MAX_SIZE = 0.7  # largest shape width / shorter frame side: a rotated square's bounding circle still fits
 _CIRCUMRADIUS_PER_SIZE = {"circle": 0.5, "square": 1 / math.sqrt(2), "triangle": 1 / math.sqrt(3)}
 
 
@@ -39,6 +40,22 @@ class CountingOptions:
             raise ValueError(f"shapes must be a non-empty subset of {SHAPES}, got {self.shapes}")
         if self.max_frames < 1 or self.max_instances < 1 or self.min_spacing < 0:
             raise ValueError("max_frames and max_instances must be >= 1, min_spacing >= 0")
+        if len(set(self.shapes)) != len(self.shapes):
+            raise ValueError(f"shapes must not repeat, got {list(self.shapes)}")
+        lo, hi = self.size_range
+        if not 0 < lo <= hi <= MAX_SIZE:
+            raise ValueError(f"size_range must satisfy 0 < low <= high <= {MAX_SIZE} (fractions of the frame's shorter side, so every shape fits the frame), got {list(self.size_range)}")
+        if not 0 < self.region <= 1:
+            raise ValueError(f"region must be in (0, 1], got {self.region}")
+        if not 0 <= self.color_range[0] <= self.color_range[1] <= 255:
+            raise ValueError(f"color_range must satisfy 0 <= low <= high <= 255, got {list(self.color_range)}")
+
+
+def check_frames(opts: CountingOptions, num_frames: int) -> None:
+    """Refuse options that cannot work on videos of ``num_frames`` kept frames (before any decoding)."""
+    span = (opts.max_frames - 1) * (opts.min_spacing + 1) + 1
+    if span > num_frames or opts.max_frames * len(opts.shapes) > num_frames:
+        raise ValueError(f"max_frames={opts.max_frames} frames per shape, more than min_spacing={opts.min_spacing} apart, for {len(opts.shapes)} shape(s) do not fit in {num_frames} kept frames")
 
 
 VARIANTS = {"easy": CountingOptions(max_frames=3, max_instances=3), "hard": CountingOptions(max_frames=4, max_instances=4)}

@@ -35,6 +35,16 @@ class GroundingOptions:
             raise ValueError(f"need 1 <= min_length <= max_length, got {self.min_length}, {self.max_length}")
         if self.start_range is not None and not 0 <= self.start_range[0] <= self.start_range[1]:
             raise ValueError(f"start_range must be (first, last) with 0 <= first <= last, got {self.start_range}")
+        if self.min_visible_diff < 0 or self.max_attempts < 1:
+            raise ValueError(f"need min_visible_diff >= 0 and max_attempts >= 1, got {self.min_visible_diff}, {self.max_attempts}")
+
+
+def check_frames(opts: GroundingOptions, num_frames: int) -> None:
+    """Refuse options that cannot work on videos of ``num_frames`` kept frames (before any decoding)."""
+    if opts.max_length >= num_frames:
+        raise ValueError(f"max_length={opts.max_length} must be below the {num_frames} kept frames (a segment covering the whole video has no normal part to find)")
+    if opts.start_range is not None and opts.start_range[0] > num_frames - opts.min_length:
+        raise ValueError(f"start_range={list(opts.start_range)}: a segment of min_length={opts.min_length} cannot start at frame {opts.start_range[0]} of {num_frames}")
 
 
 VARIANTS = {name: GroundingOptions(perturbations=(name,)) for name in perturbations.REGISTRY}

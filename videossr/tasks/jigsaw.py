@@ -28,6 +28,12 @@ class JigsawOptions:
             raise ValueError(f"jigsaw n must be in [{MIN_CLIPS}, {MAX_CLIPS}], got {self.n}")
 
 
+def check_frames(opts: JigsawOptions, num_frames: int) -> None:
+    """Refuse a clip count that leaves clips of fewer than 2 frames (before any decoding)."""
+    if num_frames // opts.n < 2:
+        raise ValueError(f"jigsaw n={opts.n} needs at least {2 * opts.n} kept frames (clips of >= 2 frames), the recipe keeps {num_frames}")
+
+
 VARIANTS = {"easy": JigsawOptions(n=6), "hard": JigsawOptions(n=8)}
 VARIANTS.update({f"n{k}": JigsawOptions(n=k) for k in range(MIN_CLIPS, MAX_CLIPS + 1)})
 
