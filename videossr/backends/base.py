@@ -1,0 +1,230 @@
+"""The one batched inference interface every backend implements, and the backend registry.
+
+A :class:`Request` is a system prompt plus ordered user parts: text strings and :class:`Video`
+parts (a tuple of JPEG frame paths with the ``sample_fps`` that puts frame ``i`` at
+``i / sample_fps`` seconds). Requests are frozen and carry a stable content key
+(:meth:`Request.key`), which the response cache combines with the backend's identity and the
+sampling settings.
+
+``Backend.generate(requests, *, n, temperature, max_tokens, seed)`` returns one
+:class:`Generation` per request, in request order: ``n`` texts, or an ``error`` string for an
+item that failed (a failed item never ends a run). ``Backend.generate_iter`` yields
+``(index, Generation)`` as each item finishes, so a runner can record results as they come.
+
+Backends are looked up by name with :func:`get_backend`; built-in names map to
+``"module:attribute"`` so nothing heavy (torch, openai) is imported until a backend is built.
+A module can add one with :func:`register_backend` (or one line in ``_BUILTIN``).
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import importlib
+import json
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Iterable, Iterator, Union
+
+from videossr.errors import UserError
+from videossr.names import did_you_mean
+
+DEFAULT_MAX_TOKENS = 128  # the paper's evaluation setting (max_new_tokens)
+
+
+@dataclass(frozen=True)
+class Video:
+    """One video part: frame paths in time order (JPEG files) and the fps of the model's time axis.
+
+    ``max_pixels`` / ``min_pixels`` (optional) are per-frame pixel budgets a backend applies when
+    it resizes frames (``None``: the backend's own setting).
+    """
+
+    frames: tuple[str, ...]
+    sample_fps: float
+    max_pixels: int | None = None
+    min_pixels: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.frames:
+            raise ValueError("a video part needs at least one frame")
+        if not self.sample_fps > 0:
+            raise ValueError(f"sample_fps must be > 0, got {self.sample_fps}")
+        object.__setattr__(self, "frames", tuple(str(f) for f in self.frames))
+
+    def __repr__(self) -> str:
+        return f"Video(frames={len(self.frames)}, sample_fps={self.sample_fps}, first={self.frames[0]!r})"
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.frames) / self.sample_fps
+
+    def to_dict(self) -> dict:
+        return {"frames": list(self.frames), "sample_fps": self.sample_fps, "max_pixels": self.max_pixels, "min_pixels": self.min_pixels}
+
+
+Part = Union[str, Video]
+
+
+@dataclass(frozen=True)
+class Request:
+    """System prompt + ordered user parts (text strings and :class:`Video` parts)."""
+
+    system: str
+    parts: tuple[Part, ...]
+
+    def __post_init__(self) -> None:
+        parts = tuple(self.parts)
+        for part in parts:
+            if not isinstance(part, (str, Video)):
+                raise TypeError(f"a request part is a str or a Video, got {type(part).__name__}")
+        object.__setattr__(self, "parts", parts)
+
+    @property
+    def videos(self) -> tuple[Video, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Video))
+
+    @property
+    def text(self) -> str:
+        """The user text with ``<video>`` where each video goes (the verl parquet layout)."""
+        return "".join(p if isinstance(p, str) else "<video>" for p in self.parts)
+
+    def to_dict(self) -> dict:
+        parts = [{"text": p} if isinstance(p, str) else {"video": p.to_dict()} for p in self.parts]
+        return {"system": self.system, "parts": parts}
+
+    def key(self) -> str:
+        """A stable hex digest of the content (system, texts, frame paths, fps, pixel budgets)."""
+        return _digest(self.to_dict())
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What a backend returned for one request: ``texts`` (n of them) or an ``error``.
+
+    ``latency_s`` is the wall time spent on this item (for a batch: the batch time); ``cached``
+    says the texts came from the response cache.
+    """
+
+    texts: tuple[str, ...] = ()
+    error: str | None = None
+    latency_s: float = 0.0
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    n: int = 1
+    temperature: float = 0.0
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise UserError(f"n must be >= 1, got {self.n}")
+        if self.temperature < 0:
+            raise UserError(f"temperature must be >= 0, got {self.temperature}")
+        if self.max_tokens < 1:
+            raise UserError(f"max_tokens must be >= 1, got {self.max_tokens}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0.0
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
+
+
+def _digest(obj) -> str:
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_key(identity: dict, request: Request, settings: SamplingSettings) -> str:
+    """The response-cache key of (backend identity, request, sampling settings)."""
+    return _digest({"backend": identity, "request": request.key(), "sampling": settings.to_dict()})
+
+
+class Backend(abc.ABC):
+    """A model that answers batches of :class:`Request`.
+
+    Subclasses implement :meth:`generate_iter` (or :meth:`generate`), :meth:`identity` (what
+    makes two backends give the same answers: name, model, settings that change outputs; never
+    secrets) and optionally :meth:`render` (one request as the backend will send it, for
+    ``--dry-run``) and :meth:`close`.
+    """
+
+    name: ClassVar[str] = "backend"
+
+    @abc.abstractmethod
+    def identity(self) -> dict:
+        """Backend name, model and output-changing options (no secrets); part of the cache key."""
+
+    def generate_iter(self, requests: list[Request], settings: SamplingSettings) -> Iterator[tuple[int, Generation]]:
+        """Yield ``(index into requests, Generation)`` as items finish (any order)."""
+        yield from enumerate(self.generate(requests, n=settings.n, temperature=settings.temperature, max_tokens=settings.max_tokens, seed=settings.seed))
+
+    def generate(self, requests: Iterable[Request], *, n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0) -> list[Generation]:
+        """One :class:`Generation` per request, in request order."""
+        requests = list(requests)
+        settings = SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed)
+        if type(self).generate_iter is Backend.generate_iter:
+            raise NotImplementedError(f"{type(self).__name__} implements neither generate nor generate_iter")
+        out: list[Generation | None] = [None] * len(requests)
+        for index, generation in self.generate_iter(requests, settings):
+            out[index] = generation
+        return [g if g is not None else Generation(error="backend returned no result") for g in out]
+
+    def render(self, request: Request) -> str:
+        """One request as this backend sends it (for ``--dry-run``)."""
+        return json.dumps(request.to_dict(), indent=2, ensure_ascii=False)
+
+    def close(self) -> None:
+        """Release resources (servers, threads, GPU memory)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# name -> "module:attribute" of a Backend subclass (or factory) taking keyword options
+_BUILTIN: dict[str, str] = {
+    "transformers": "videossr.backends.transformers:TransformersBackend",
+    "openai": "videossr.backends.openai:OpenAIBackend",
+    "replay": "videossr.backends.replay:ReplayBackend",
+    "synthetic": "videossr.backends.synthetic:SyntheticBackend",
+}
+_REGISTERED: dict[str, Callable[..., Backend]] = {}
+
+
+def register_backend(name: str, factory: Callable[..., Backend]) -> None:
+    """Add a backend under ``name`` (refuses a name already taken)."""
+    if name in _REGISTERED or name in _BUILTIN:
+        raise ValueError(f"backend {name!r} is already registered")
+    _REGISTERED[name] = factory
+
+
+def backend_names() -> tuple[str, ...]:
+    return tuple(_BUILTIN) + tuple(n for n in _REGISTERED if n not in _BUILTIN)
+
+
+def get_backend(name: str, **options) -> Backend:
+    """Build the backend called ``name`` with its keyword ``options``; did-you-mean on unknown names."""
+    factory = _REGISTERED.get(name)
+    if factory is None:
+        target = _BUILTIN.get(name)
+        if target is None:
+            raise UserError(f"unknown backend {name!r}{did_you_mean(name, backend_names())}")
+        module_name, attr = target.split(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                raise UserError(f"backend {name!r} is not available in this installation ({module_name} is missing)") from None
+            raise
+    return factory(**options)

@@ -1,0 +1,69 @@
+"""A ``videossr build`` dataset as an evaluation target, scored with our rewards.
+
+Each parquet row becomes one item: the row's system prompt and user text (one ``<video>`` per
+``videos`` entry, replaced by that entry's frames and ``sample_fps``), ground truth
+``reward_model.ground_truth``, groups task / variant. Scores: smooth reward (``score``), strict
+reward and ``format_ok`` from :func:`videossr.rewards.compute`; ``parsed`` is the answer region
+the reward read (``None`` on a format failure).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from videossr.backends.base import Request, Video
+from videossr.errors import UserError
+from videossr.evaluate.report import group_report
+from videossr.evaluate.target import EvalItem, ItemScore, Target
+from videossr.rewards import compute
+from videossr.rewards.parsing import locate_answer
+
+VIDEO_TOKEN = "<video>"
+
+
+def request_from_prompt(system: str, user_text: str, videos: list[Video]) -> Request:
+    """Split ``user_text`` at each ``<video>`` and put the videos there, in order."""
+    pieces = user_text.split(VIDEO_TOKEN)
+    if len(pieces) - 1 != len(videos):
+        raise ValueError(f"user text has {len(pieces) - 1} <video> markers for {len(videos)} videos")
+    parts: list = []
+    for i, piece in enumerate(pieces):
+        if piece:
+            parts.append(piece)
+        if i < len(videos):
+            parts.append(videos[i])
+    return Request(system=system, parts=tuple(parts))
+
+
+def _row_item(row: dict) -> EvalItem:
+    messages = {m["role"]: m["content"] for m in row["prompt"]}
+    videos = [Video(frames=tuple(v["video"]), sample_fps=float(v["sample_fps"]), max_pixels=v.get("max_pixels"), min_pixels=v.get("min_pixels")) for v in row["videos"]]
+    extra = row["extra_info"]
+    request = request_from_prompt(messages.get("system", ""), messages.get("user", ""), videos)
+    return EvalItem(id=str(extra["sample_id"]), request=request, ground_truth=row["reward_model"]["ground_truth"],
+                    groups={"task": extra["task"], "variant": extra["variant"]}, payload=row["data_source"])
+
+
+def score_with_rewards(item: EvalItem, text: str) -> ItemScore:
+    result = compute(item.payload, text, item.ground_truth)
+    parsed = locate_answer(text)[0] if result.format_ok else None
+    return ItemScore(score=result.score, strict=result.strict, parsed=parsed.strip() if parsed is not None else None, format_ok=result.format_ok)
+
+
+def _report(target: Target, results: dict) -> dict:
+    return group_report(target, results, ("task", "variant"), metric="smooth")
+
+
+def load_dataset(path: Path, *, limit: int | None = None) -> Target:
+    import pyarrow.parquet as pq
+
+    parquet = path / "train.parquet" if path.is_dir() else path
+    try:
+        rows = pq.read_table(parquet, columns=["data_source", "prompt", "videos", "reward_model", "extra_info"]).to_pylist()
+    except (OSError, KeyError) as exc:
+        raise UserError(f"{parquet} is not a videossr build parquet: {exc}") from None
+    rows.sort(key=lambda r: r["extra_info"]["sample_id"])
+    items = tuple(_row_item(r) for r in rows[:limit] if r is not None)
+    info = {"kind": "dataset", "path": str(parquet.resolve()), "items": len(items)}
+    return Target(kind="dataset", path=str(parquet.resolve()), items=items, scorer=score_with_rewards, reporter=_report,
+                  info={**info, "id_field": "sample_id"})
