@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import av
 import numpy as np
@@ -118,6 +119,13 @@ def _stored_size(width: int, height: int, max_pixels: int) -> tuple[int, int]:
     return max(1, int(width * scale)), max(1, int(height * scale))
 
 
+def _times_and_duration(index: _PacketIndex) -> tuple[np.ndarray, float]:
+    """Frame times in seconds from the first frame, and the duration (last frame's end)."""
+    times = (index.pts - index.pts[0]) * index.time_base
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    return times, float(times[-1] + step)
+
+
 def plan_targets(index: _PacketIndex, num_frames: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Choose kept frames: nearest frame to each of ``num_frames`` evenly spaced target times.
 
@@ -128,9 +136,7 @@ def plan_targets(index: _PacketIndex, num_frames: int) -> tuple[np.ndarray, np.n
     count = len(pts)
     if count == 0:
         raise SkipVideo("no decodable video frames")
-    times = (pts - pts[0]) * index.time_base
-    step = float(np.median(np.diff(times))) if count > 1 else 0.0
-    duration = float(times[-1] + step)
+    times, duration = _times_and_duration(index)
     if duration <= 0:
         raise SkipVideo(f"video has {count} frame(s) and no duration")
     lo, hi = SPAN_START * duration, SPAN_END * duration
@@ -232,9 +238,12 @@ def _display_rotation(frame) -> int:
     return int(round(angle / 90.0)) % 4 * 90
 
 
-def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *, video_id: str = "", threads: int = 0) -> SampledVideo:
+def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *, video_id: str = "", threads: int = 0,
+                 frames_for: Callable[[int, float], int] | None = None) -> SampledVideo:
     """Sample ``config.num_frames`` frames from ``path`` (opened read-only).
 
+    ``frames_for(frame_count, duration_s) -> num_frames``, when given, sets the frame count per
+    video instead (e.g. fps-driven counts for evaluation, :func:`fps_frame_count`).
     Raises :class:`SkipVideo` with a reason for anything that cannot be sampled.
     """
     path = Path(path)
@@ -251,11 +260,21 @@ def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *,
         stream.thread_type = "AUTO" if threads != 1 else "SLICE"
         stream.codec_context.thread_count = threads
         try:
-            return _sample_open(container, stream, path, config, video_id)
+            return _sample_open(container, stream, path, config, video_id, frames_for)
         except SkipVideo:
             raise
         except (av.FFmpegError, ValueError, OverflowError) as exc:
             raise SkipVideo(f"decode error: {exc.__class__.__name__}: {exc}") from None
+
+
+def fps_frame_count(frame_count: int, duration_s: float, *, fps: float = 2.0, max_frames: int = 768, min_frames: int = 4, factor: int = 2) -> int:
+    """Frames to sample at ``fps``, as qwen-vl-utils' ``smart_nframes`` counts them: ``duration * fps``
+    clamped to [``min_frames``, ``max_frames``] (rounded up / down to ``factor``) and to the
+    frame count, then rounded down to a multiple of ``factor``."""
+    low = math.ceil(min_frames / factor) * factor
+    high = math.floor(max_frames / factor) * factor
+    wanted = min(max(duration_s * fps, low), high, frame_count)
+    return int(math.floor(wanted / factor) * factor)
 
 
 def _decode_targets(decoder: _Decoder, index: _PacketIndex, chosen: np.ndarray, config: SamplingConfig, src_w: int, src_h: int, display_w: int):
@@ -275,13 +294,18 @@ def _decode_targets(decoder: _Decoder, index: _PacketIndex, chosen: np.ndarray, 
     return stack, kept_pts, rotation
 
 
-def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str) -> SampledVideo:
+def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str, frames_for=None) -> SampledVideo:
     src_w, src_h = stream.codec_context.width, stream.codec_context.height
     if not src_w or not src_h:
         raise SkipVideo("video stream has no frame size")
     sar = stream.sample_aspect_ratio
     display_w = max(1, int(round(src_w * float(sar)))) if sar and float(sar) > 0 else src_w
     index = _index_packets(container, stream)
+    if frames_for is not None and len(index.pts):
+        wanted = frames_for(len(index.pts), _times_and_duration(index)[1])
+        if wanted < 2:
+            raise SkipVideo(f"too short: {len(index.pts)} frames give {wanted} frame(s) to sample")
+        config = replace(config, num_frames=wanted)
     chosen, targets, duration = plan_targets(index, config.num_frames)
     decoder = _Decoder(container, stream, index.keyframes, {int(index.pts[i]) for i in chosen})
     try:
