@@ -126,8 +126,9 @@ def _times_and_duration(index: _PacketIndex) -> tuple[np.ndarray, float]:
     return times, float(times[-1] + step)
 
 
-def plan_targets(index: _PacketIndex, num_frames: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Choose kept frames: nearest frame to each of ``num_frames`` evenly spaced target times.
+def plan_targets(index: _PacketIndex, num_frames: int, span: tuple[float, float] = (SPAN_START, SPAN_END)) -> tuple[np.ndarray, np.ndarray, float]:
+    """Choose kept frames: nearest frame to each of ``num_frames`` evenly spaced target times
+    over ``span`` (fractions of the duration; default the [5 %, 95 %] span).
 
     Returns (frame indices into ``index.pts``, target times in seconds, duration in seconds).
     Raises :class:`SkipVideo` when the span holds fewer than ``num_frames`` frames.
@@ -139,10 +140,10 @@ def plan_targets(index: _PacketIndex, num_frames: int) -> tuple[np.ndarray, np.n
     times, duration = _times_and_duration(index)
     if duration <= 0:
         raise SkipVideo(f"video has {count} frame(s) and no duration")
-    lo, hi = SPAN_START * duration, SPAN_END * duration
+    lo, hi = span[0] * duration, (span[1] * duration if span[1] < 1.0 else float(times[-1]))  # 1.0: up to the last frame
     in_span = int(np.count_nonzero((times >= lo - 1e-9) & (times <= hi + 1e-9)))
     if in_span < num_frames:
-        raise SkipVideo(f"too few frames: {in_span} in the [5%, 95%] span ({count} total), need {num_frames}")
+        raise SkipVideo(f"too few frames: {in_span} in the [{span[0]:.0%}, {span[1]:.0%}] span ({count} total), need {num_frames}")
     targets = np.linspace(lo, hi, num_frames)
     right = np.clip(np.searchsorted(times, targets), 1, count - 1)
     left = right - 1
@@ -239,11 +240,12 @@ def _display_rotation(frame) -> int:
 
 
 def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *, video_id: str = "", threads: int = 0,
-                 frames_for: Callable[[int, float], int] | None = None) -> SampledVideo:
+                 frames_for: Callable[[int, float], int] | None = None, span: tuple[float, float] = (SPAN_START, SPAN_END)) -> SampledVideo:
     """Sample ``config.num_frames`` frames from ``path`` (opened read-only).
 
     ``frames_for(frame_count, duration_s) -> num_frames``, when given, sets the frame count per
-    video instead (e.g. fps-driven counts for evaluation, :func:`fps_frame_count`).
+    video instead (e.g. fps-driven counts for evaluation, :func:`fps_frame_count`); ``span`` is
+    the part of the video sampled, as fractions of its duration (``(0.0, 1.0)``: all of it).
     Raises :class:`SkipVideo` with a reason for anything that cannot be sampled.
     """
     path = Path(path)
@@ -260,7 +262,7 @@ def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *,
         stream.thread_type = "AUTO" if threads != 1 else "SLICE"
         stream.codec_context.thread_count = threads
         try:
-            return _sample_open(container, stream, path, config, video_id, frames_for)
+            return _sample_open(container, stream, path, config, video_id, frames_for, span)
         except SkipVideo:
             raise
         except (av.FFmpegError, ValueError, OverflowError) as exc:
@@ -294,7 +296,7 @@ def _decode_targets(decoder: _Decoder, index: _PacketIndex, chosen: np.ndarray, 
     return stack, kept_pts, rotation
 
 
-def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str, frames_for=None) -> SampledVideo:
+def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str, frames_for=None, span=(SPAN_START, SPAN_END)) -> SampledVideo:
     src_w, src_h = stream.codec_context.width, stream.codec_context.height
     if not src_w or not src_h:
         raise SkipVideo("video stream has no frame size")
@@ -306,7 +308,7 @@ def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id
         if wanted < 2:
             raise SkipVideo(f"too short: {len(index.pts)} frames give {wanted} frame(s) to sample")
         config = replace(config, num_frames=wanted)
-    chosen, targets, duration = plan_targets(index, config.num_frames)
+    chosen, targets, duration = plan_targets(index, config.num_frames, span)
     decoder = _Decoder(container, stream, index.keyframes, {int(index.pts[i]) for i in chosen})
     try:
         stack, kept_pts, rotation = _decode_targets(decoder, index, chosen, config, src_w, src_h, display_w)
