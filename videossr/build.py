@@ -182,6 +182,8 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
     settings = build_settings(recipe, size, val, val_size)
     claim_output(video_dir, out, kind="build", overwrite=overwrite)
     _check_settings(out, settings, overwrite)
+    for folder in (out, out / "tasks", out / STORE):
+        atomic.remove_stale_tmp(folder)  # leftovers of a killed run
     atomic.write_json(out / BUILD_FILE, {"format": BUILD_FORMAT, "settings": settings, "recipe": recipe.canonical(), "complete": False})
     workers = workers or default_workers()
     store = FrameStore(out / STORE)
