@@ -50,8 +50,8 @@ def score_with_rewards(item: EvalItem, text: str) -> ItemScore:
     return ItemScore(score=result.score, strict=result.strict, parsed=parsed.strip() if parsed is not None else None, format_ok=result.format_ok)
 
 
-def _report(target: Target, results: dict) -> dict:
-    return group_report(target, results, ("task", "variant"), metric="smooth")
+def _report(target: Target, results: dict, *, label: str = "model") -> dict:
+    return group_report(target, results, label=label, group_keys=("task", "variant"), metric="smooth")
 
 
 def load_dataset(path: Path, *, limit: int | None = None) -> Target:

@@ -51,7 +51,7 @@ def _summary(group: dict, item_values: list[dict | None], metric_names: list[str
     return row
 
 
-def group_report(target, results: dict, group_keys: tuple[str, ...], *, metric: str, metric_names: tuple[str, ...] = ()) -> dict:
+def group_report(target, results: dict, *, group_keys: tuple[str, ...], metric: str, metric_names: tuple[str, ...] = (), label: str = "model") -> dict:
     """Means per combination of ``group_keys`` labels (sorted), then per first key, then overall."""
     values = {item.id: (_item_values(results[item.id]) if results.get(item.id) else None) for item in target.items}
     buckets: dict[tuple, list] = defaultdict(list)
@@ -66,7 +66,7 @@ def group_report(target, results: dict, group_keys: tuple[str, ...], *, metric: 
             merged = [v for labels, vs in buckets.items() if labels[0] == first for v in vs]
             groups.append(_summary({group_keys[0]: first, **{k: ALL for k in group_keys[1:]}}, merged, list(metric_names)))
     overall = _summary({k: ALL for k in group_keys}, list(values.values()), list(metric_names))
-    return {"kind": target.kind, "metric": metric, "target": target.info, "groups": groups, "overall": overall}
+    return {"kind": target.kind, "label": label, "metric": metric, "target": target.info, "groups": groups, "overall": overall}
 
 
 def format_generic(report: dict) -> str:

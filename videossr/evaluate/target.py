@@ -70,7 +70,7 @@ class EvalItem:
 class Target:
     """The items of one benchmark, how to score one output, and how to build the report.
 
-    ``scorer(item, text) -> ItemScore``; ``reporter(target, results) -> dict`` where results maps
+    ``scorer(item, text) -> ItemScore``; ``reporter(target, results, label=...) -> dict`` where results maps
     item id to the list of :class:`ItemScore` of its outputs (missing ids: not answered).
     ``info`` is what identifies the target in predictions and reports (kind, path, version,
     sampling settings).
@@ -90,8 +90,9 @@ class Target:
     def score(self, item: EvalItem, text: str) -> ItemScore:
         return self.scorer(item, text)
 
-    def report(self, results: dict) -> dict:
-        return self.reporter(self, results)
+    def report(self, results: dict, *, label: str = "model") -> dict:
+        """The report over ``results`` ({item id: [ItemScore, ...]}); ``label`` names the model."""
+        return self.reporter(self, results, label=label)
 
     def format_table(self, report: dict) -> str:
         """The human-readable table of a report (the target's own layout)."""

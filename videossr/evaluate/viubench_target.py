@@ -1,0 +1,71 @@
+"""A VIUBench folder as an evaluation target: the VIUBench items, scorer and paper-layout table.
+
+Items, ids, prompts and the per-item metric come from :mod:`videossr.viubench` (``load_items``,
+``item_result``: grounding IoU, counting exact match per shape, jigsaw exact order), so a run
+here scores exactly as ``videossr viubench score`` does on the same outputs. With n outputs per
+item, an item's score is the mean over its outputs. Predictions lines carry
+``viubench_version`` and the folder's ``bench`` fingerprint, so ``videossr viubench score``
+accepts them as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from videossr.backends.base import Request, Video
+from videossr.evaluate.target import EvalItem, ItemScore, Target
+from videossr.rewards.parsing import locate_answer
+
+
+def _request(item) -> Request:
+    from videossr.viubench import Clip
+
+    parts = tuple(Video(frames=p.frames, sample_fps=p.sample_fps, max_pixels=p.max_pixels, min_pixels=p.min_pixels) if isinstance(p, Clip) else p
+                  for p in item.user_parts())
+    return Request(system=item.system_prompt, parts=parts)
+
+
+def _score(item: EvalItem, text: str) -> ItemScore:
+    from videossr.viubench import item_result
+
+    result = item_result(item.payload, text)
+    parsed = locate_answer(text)[0] if result.format_ok else None
+    return ItemScore(score=result.detail("viubench"), strict=result.strict, parsed=parsed.strip() if parsed is not None else None, format_ok=result.format_ok)
+
+
+def _report(target: Target, results: dict, *, label: str = "model") -> dict:
+    from videossr.viubench import SUBSETS, Report, SubsetScore
+    from videossr.viubench.table import TableRow, format_counts, format_table
+
+    per_subset = {name: [] for name in SUBSETS}
+    missing = dict.fromkeys(SUBSETS, 0)
+    unparsable = dict.fromkeys(SUBSETS, 0.0)
+    for item in target.items:
+        subset = item.groups["subset"]
+        scores = results.get(item.id)
+        if not scores:
+            missing[subset] += 1
+            per_subset[subset].append(0.0)
+            continue
+        per_subset[subset].append(sum(s.score for s in scores) / len(scores))
+        unparsable[subset] += sum(0.0 if s.format_ok else 1.0 for s in scores) / len(scores)
+    subsets = {name: SubsetScore(name, len(v), len(v) - missing[name], missing[name], round(unparsable[name]), sum(v) / len(v) if v else None)
+               for name, v in per_subset.items()}
+    report = Report(label=label, subsets=subsets, bench={k: target.info.get(k) for k in ("fingerprint", "seed")})
+    out = report.to_dict()
+    out["kind"] = "viubench"
+    out["table"] = format_table([TableRow.from_report(report)]) + "\n\n" + format_counts(report)
+    return out
+
+
+def load_viubench(path: Path, *, limit: int | None = None) -> Target:
+    from videossr.viubench import BENCH_VERSION, load_items, read_bench_meta
+
+    meta = read_bench_meta(path)
+    items = load_items(path)[:limit]
+    eval_items = tuple(EvalItem(id=item.id, request=_request(item), ground_truth=item.answer,
+                                groups={"subset": item.subset, "task": item.task, "variant": item.variant}, payload=item) for item in items)
+    info = {"kind": "viubench", "path": str(path.resolve()), "viubench_version": BENCH_VERSION, "fingerprint": meta.get("fingerprint"),
+            "seed": meta.get("seed"), "items": len(eval_items),
+            "row_fields": {"viubench_version": BENCH_VERSION, **({"bench": meta["fingerprint"]} if meta.get("fingerprint") else {})}}
+    return Target(kind="viubench", path=str(path.resolve()), items=eval_items, scorer=_score, reporter=_report, info=info, table=lambda r: r["table"])
