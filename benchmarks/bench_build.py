@@ -11,6 +11,11 @@ videos/s and samples/s, frames decoded per frame kept, peak RSS of the worker jo
 peak) and of the driver process, and bytes on disk per sample. Finally it builds the smallest and
 the largest file of the corpus alone to show worker RSS does not grow with video length.
 Everything goes to OUT/results.json.
+
+``--baseline REF`` also runs the build of an earlier commit (checked out into a temporary git
+worktree) in the same run, so new disk per sample and build time compare side by side:
+
+    python benchmarks/bench_build.py --corpus bench-corpus --baseline f5dbcee
 """
 
 from __future__ import annotations
@@ -75,12 +80,12 @@ def run_phase(phase: str, corpus: Path, out: Path, workers: int, recipe: str) ->
     }
 
 
-def measure(phase: str, corpus: Path, out: Path, workers: int, recipe: str) -> dict:
-    """Run a phase in a fresh subprocess; add its peak RSS (process + workers) from wait4."""
+def measure(phase: str, corpus: Path, out: Path, workers: int, recipe: str, code: Path = ROOT) -> dict:
+    """Run a phase in a fresh subprocess (importing videossr from ``code``); add its peak RSS from wait4."""
     if out.exists():
         shutil.rmtree(out)
-    cmd = [sys.executable, __file__, "--phase", phase, "--corpus", str(corpus), "--out", str(out), "--workers", str(workers), "--recipe", recipe]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=ROOT)
+    cmd = [sys.executable, __file__, "--phase", phase, "--corpus", str(corpus.resolve()), "--out", str(out.resolve()), "--workers", str(workers), "--recipe", recipe]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=code, env={**os.environ, "PYTHONPATH": str(code)})
     stdout = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     if status != 0:
@@ -96,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts (default %(default)s)")
     parser.add_argument("--recipe", default="videossr30k")
+    parser.add_argument("--baseline", default=None, metavar="REF", help="also run the build of this git commit, side by side")
     parser.add_argument("--phase", choices=("decode", "sample", "build"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
@@ -104,10 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         parser.error(f"corpus folder {args.corpus} not found; build it with benchmarks/make_corpus.py")
     results = []
+    baseline = _worktree(args.baseline, args.out) if args.baseline else None
     for workers in (int(w) for w in args.workers.split(",")):
         row = {"workers": workers}
         for phase in ("decode", "sample", "build"):
             row[phase] = measure(phase, args.corpus, args.out / f"{phase}-w{workers}", workers, args.recipe)
+        if baseline:
+            row["baseline_build"] = measure("build", args.corpus, args.out / f"baseline-build-w{workers}", workers, args.recipe, code=baseline)
+            row["baseline_ref"] = args.baseline
         results.append(row)
         print_row(row)
     by_length = rss_by_length(args.corpus, args.out, args.recipe)
@@ -115,6 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(json.dumps({"corpus": str(args.corpus), "recipe": args.recipe, "results": results, "rss_by_length": by_length}, indent=2))
     print(f"results: {args.out / 'results.json'}")
     return 0
+
+
+def _worktree(ref: str, out: Path) -> Path:
+    """A detached git worktree of ``ref`` under ``out`` (the baseline's code)."""
+    path = (out / f"baseline-{ref}").resolve()
+    if not path.is_dir():
+        out.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True, capture_output=True)
+    return path
 
 
 def rss_by_length(corpus: Path, out: Path, recipe: str) -> dict:
@@ -144,6 +163,13 @@ def print_row(row: dict) -> None:
     print(f"  {'sample':<12}{s['seconds']:>9.2f}{s['seconds'] / d['seconds']:>10.2f}{s['videos'] / s['seconds']:>10.2f}{'':>11}{s['frames_decoded'] / s['frames_kept']:>14.2f}{s['worker_rss_mb']:>15.1f}{s['peak_rss_mb']:>15.1f}")
     print(f"  {'build':<12}{b['seconds']:>9.2f}{b['seconds'] / d['seconds']:>10.2f}{b['videos'] / b['seconds']:>10.2f}{b['samples'] / b['seconds']:>11.2f}{b['frames_decoded'] / b['frames_kept']:>14.2f}{b['worker_rss_mb']:>15.1f}{b['peak_rss_mb']:>15.1f}")
     print(f"  bytes on disk per sample: {b['bytes_total'] / b['samples'] / 1024:.1f} KiB total, {b['bytes_new_frames'] / b['samples'] / 1024:.1f} KiB of new frames")
+    base = row.get("baseline_build")
+    if base:
+        print(f"  {'build @' + row['baseline_ref']:<12}{base['seconds']:>9.2f}{base['seconds'] / d['seconds']:>10.2f}{base['videos'] / base['seconds']:>10.2f}{base['samples'] / base['seconds']:>11.2f}"
+              f"{base['frames_decoded'] / base['frames_kept']:>14.2f}{base['worker_rss_mb']:>15.1f}{base['peak_rss_mb']:>15.1f}")
+        print(f"  baseline bytes per sample: {base['bytes_total'] / base['samples'] / 1024:.1f} KiB total, {base['bytes_new_frames'] / base['samples'] / 1024:.1f} KiB of new frames"
+              f"  -> this build: {b['bytes_total'] / b['samples'] / (base['bytes_total'] / base['samples']):.2f}x total, "
+              f"{b['bytes_new_frames'] / b['samples'] / (base['bytes_new_frames'] / base['samples']):.2f}x new frames; build time {b['seconds'] / base['seconds']:.2f}x")
 
 
 if __name__ == "__main__":
