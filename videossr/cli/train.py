@@ -1,0 +1,84 @@
+"""Train verbs: ``videossr train verl`` (the paper's GRPO run) and ``videossr train trl`` (one machine)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from videossr.cli.common import positive_int as _positive_int
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="a folder written by `videossr build` (its train.parquet), or a parquet file")
+    p.add_argument("--model", required=True, help="Hugging Face model folder or hub id (paper: Qwen/Qwen3-VL-8B-Instruct)")
+    p.add_argument("--val", default=None, help="held-out parquet or build folder (default: the data folder's val.parquet when present; 'none' disables)")
+    p.add_argument("--reward", choices=("smooth", "strict"), default="smooth", help="training reward: smooth (the paper's) or strict exact match (its ablation); default %(default)s")
+
+
+def cmd_verl(args) -> int:
+    from videossr.train.data import resolve
+    from videossr.train.verl import VerlRun, launch, plan
+
+    extra = list(args.overrides)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
+    run = VerlRun(
+        data=resolve(args.data, args.val), model=args.model, out=Path(args.out or f"runs/verl-{args.reward}").resolve(),
+        gpus_per_node=args.gpus_per_node, nnodes=args.nnodes, reward=args.reward,
+        filter_zero_variance=args.filter_zero_variance, filter_metric=args.filter_metric, rollout=args.rollout,
+        ray_address=args.ray_address, extra_overrides=tuple(extra),
+    )
+    p = plan(run)
+    for note in p.notes:
+        print(f"note: {note}")
+    if args.dry_run:
+        print(p.command_line)
+        return 0
+    print(f"run folder {run.out} (train.sh, command.txt, run.json{', runtime_env.yaml' if p.runtime_env else ''})")
+    return launch(p)
+
+
+def cmd_trl(args) -> int:
+    from videossr.train.data import resolve
+    from videossr.train.trl import TrlRun, train
+
+    run = TrlRun(
+        data=resolve(args.data, args.val), model=args.model, out=Path(args.out or "runs/trl").resolve(), reward=args.reward,
+        max_steps=args.max_steps, lora_r=args.lora_r, frames_per_video=args.frames, batch_prompts=args.batch_prompts,
+        num_generations=args.num_generations, max_completion_tokens=args.max_completion_tokens, seed=args.seed,
+    )
+    result = train(run, progress=not args.no_progress)
+    print(result.summary_text())
+    return 0
+
+
+def register(verbs) -> None:
+    train = verbs.add_parser("train", help="GRPO training on a build: verl (paper recipe, Ray clusters) or TRL (one machine)")
+    routes = train.add_subparsers(dest="route", metavar="ROUTE", required=True)
+
+    p = routes.add_parser("verl", help="the paper's GRPO run with verl 0.9 (writes train.sh; runs it, or submits it to Ray)",
+                          description="Everything after `--` is passed to verl as Hydra overrides, e.g. -- trainer.save_freq=20")
+    _add_data_args(p)
+    p.add_argument("--gpus-per-node", type=_positive_int, default=8, help="GPUs on each node (default %(default)s)")
+    p.add_argument("--nnodes", type=_positive_int, default=1, help="nodes of the Ray cluster (default %(default)s)")
+    p.add_argument("--filter-zero-variance", action="store_true", help="drop GRPO groups whose rewards are all equal and refill the batch (verl filter_groups)")
+    p.add_argument("--filter-metric", choices=("score", "smooth", "strict", "format_ok", "viubench"), default=None, help="reward key the filter looks at (default: the --reward)")
+    p.add_argument("--rollout", choices=("vllm", "sglang"), default="vllm", help="rollout engine (default %(default)s)")
+    p.add_argument("--ray-address", default=None, help="submit to a running Ray cluster with `ray job submit`, e.g. http://HEAD:8265")
+    p.add_argument("--out", default=None, help="run folder (default runs/verl-REWARD)")
+    p.add_argument("--dry-run", action="store_true", help="only print the command")
+    p.add_argument("overrides", nargs=argparse.REMAINDER, help="-- then Hydra overrides for verl")
+    p.set_defaults(func=cmd_verl)
+
+    p = routes.add_parser("trl", help="TRL GRPOTrainer on one machine (frames as images with timestamps; CPU works for tiny models)")
+    _add_data_args(p)
+    p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after N optimizer steps (default: one epoch)")
+    p.add_argument("--lora-r", type=_positive_int, default=None, help="train LoRA adapters of this rank (merged into the saved model)")
+    p.add_argument("--frames", type=_positive_int, default=None, help="frames per video shown as images, evenly spaced (default: all)")
+    p.add_argument("--batch-prompts", type=_positive_int, default=None, help="prompts per optimizer step (default: the paper's 64)")
+    p.add_argument("--num-generations", type=_positive_int, default=None, help="rollouts per prompt (default: the paper's 8)")
+    p.add_argument("--max-completion-tokens", type=_positive_int, default=None, help="response length limit (default: the paper's 2048)")
+    p.add_argument("--seed", type=int, default=0, help="trainer seed (default %(default)s)")
+    p.add_argument("--out", default=None, help="run folder (default runs/trl); the model is saved to OUT/model")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_trl)
