@@ -10,8 +10,8 @@ Each question gets a difficulty ``d`` from its params (jigsaw: clips - 2; counti
 shape; grounding: 32 / segment length + 0 / 1 / 2 for an obvious / default / subtle
 perturbation), and a fixed per-question offset ``e ~ N(0, spread)`` (some questions are easier
 than others). An answer is exact with probability ``p = 1 / (1 + exp(-(skill - d + e)))``;
-otherwise it is a near miss that gets worse as ``d`` grows (a few swapped clips, counts off by
-a few, boundaries shifted by a few frames), so the smooth reward also falls with difficulty.
+otherwise it is a near miss that gets worse as ``d`` grows (more clips out of place, counts off by
+a larger fraction, boundaries shifted by more frames), so the smooth reward also falls with difficulty.
 Every draw comes from a generator seeded by (seed, request, answer index): the same request,
 seed and ``n`` give the same texts. ``temperature=0`` answers greedily (exact iff ``p >= 0.5``;
 all n texts equal).
@@ -65,8 +65,8 @@ def _jigsaw_miss(answer: str, d: float, rng: np.random.Generator) -> str:
 
 def _counting_miss(answer: str, d: float, rng: np.random.Generator) -> str:
     counts = [int(x) for x in answer.split(",")]
-    while True:
-        guess = [max(0, c + int(rng.choice((-1, 1))) * (1 + int(rng.poisson(d / 3.0)))) if rng.random() < 0.5 else c for c in counts]
+    while True:  # each count off with probability 3/4, by a relative error that grows with d
+        guess = [max(0, c + int(rng.choice((-1, 1))) * max(1, round(c * abs(rng.normal(0.0, 0.15 + d / 10.0))))) if rng.random() < 0.75 else c for c in counts]
         if guess != counts:
             return ",".join(map(str, guess))
 

@@ -110,8 +110,10 @@ def diagnose(target_path: str | os.PathLike, backend: Backend, out_dir: str | os
              task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int | None = None, **options) -> Diagnosis:
     """Load ``target_path`` like ``videossr eval`` and run :func:`diagnose_target` on it."""
     from videossr.evaluate.target import DEFAULT_MAX_FRAMES, load_target
+    from videossr.outputs import claim_output
 
     out = Path(out_dir)
+    claim_output(None, out, kind="diagnose")
     target = load_target(target_path, task=task, video_dir=video_dir, max_frames=max_frames or DEFAULT_MAX_FRAMES, limit=limit,
                          work_dir=out / "frames", progress=options.get("progress", True))
     return diagnose_target(target, backend, out, k=k, temperature=temperature, **options)
