@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from videossr import atomic
 from videossr.backends.base import DEFAULT_MAX_TOKENS, Backend
@@ -106,9 +107,13 @@ def diagnose_target(target, backend: Backend, out_dir: str | os.PathLike, *, k: 
     return Diagnosis(out=out, stats=stats, groups=groups, errors=errors, incomplete=incomplete, asked=report["run"]["asked_backend"])
 
 
-def diagnose(target_path: str | os.PathLike, backend: Backend, out_dir: str | os.PathLike, *, k: int = 8, temperature: float = 1.0, limit: int | None = None,
-             task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int | None = None, **options) -> Diagnosis:
-    """Load ``target_path`` like ``videossr eval`` and run :func:`diagnose_target` on it."""
+def diagnose(target_path: str | os.PathLike, backend: Backend | Callable[[object], Backend], out_dir: str | os.PathLike, *, k: int = 8, temperature: float = 1.0,
+             limit: int | None = None, task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int | None = None, **options) -> Diagnosis:
+    """Load ``target_path`` like ``videossr eval`` and run :func:`diagnose_target` on it.
+
+    ``backend`` is a backend, or a function of the loaded target that makes one (a replay
+    backend matches answers to items by id through the target).
+    """
     from videossr.evaluate.target import DEFAULT_MAX_FRAMES, load_target
     from videossr.outputs import claim_output
 
@@ -116,4 +121,6 @@ def diagnose(target_path: str | os.PathLike, backend: Backend, out_dir: str | os
     claim_output(None, out, kind="diagnose")
     target = load_target(target_path, task=task, video_dir=video_dir, max_frames=max_frames or DEFAULT_MAX_FRAMES, limit=limit,
                          work_dir=out / "frames", progress=options.get("progress", True))
+    if not isinstance(backend, Backend):
+        backend = backend(target)
     return diagnose_target(target, backend, out, k=k, temperature=temperature, **options)
