@@ -53,8 +53,8 @@ class BenchReport:
         if short:
             lines.append("  short subsets: " + ", ".join(short))
         if self.reuse:
-            lines.append("not enough videos: " + "; ".join(f"subset {name} reuses videos ({r['items']} items over {r['videos']} videos)"
-                                                           for name, r in self.reuse.items()))
+            lines.append(f"not enough videos: {len(self.reuse)} subset(s) reuse videos (a subset uses each video once only while it has more videos than items):")
+            lines += [f"  subset {name} reuses videos: {r['items']} items over {r['videos']} videos" for name, r in self.reuse.items()]
         lines.append(f"evaluation export: {self.out / EVAL_DIR / 'eval.json'} (+ mp4s)")
         return "\n".join(line for line in lines if line)
 

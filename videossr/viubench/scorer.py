@@ -44,9 +44,14 @@ def item_result(item: Item, response) -> RewardResult:
     return compute(item.data_source, response, item.answer)
 
 
+def score_answer(data_source: str, answer: str, response) -> float:
+    """The paper metric of ``response`` for a question of ``data_source`` whose truth is ``answer``."""
+    return compute(data_source, response, answer).detail(METRIC)
+
+
 def score_item(item: Item, response) -> float:
     """The paper metric of one response, in [0, 1]; unparsable answers score 0."""
-    return item_result(item, response).detail(METRIC)
+    return score_answer(item.data_source, item.answer, response)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,116 @@
+"""The paper-layout table (text and CSV): your rows, optionally beside the published rows.
+
+Main table, percent with one decimal, columns in the paper's order::
+
+    model        | Counting Easy Hard Avg | Grounding ChSwap Rotate ZoomOut Mirror Shuffle Avg | Jigsaw Easy Hard Avg | Overall
+
+then the ability averages (fine-grained / spatial / temporal) and, for scored predictions, the
+per-subset counts of items, missing and unparsable predictions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from videossr.viubench.published import PublishedRow
+from videossr.viubench.scorer import Report
+from videossr.viubench.subsets import ABILITIES, BENCH_VERSION, SUBSET_INFO, SUBSETS, TASKS, subsets_of_task
+
+LABEL_WIDTH = 28
+TASK_TITLES = {"counting": "Counting", "grounding": "Grounding", "jigsaw": "Jigsaw"}
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of the table, in percent (None: no items)."""
+
+    label: str
+    subsets: dict[str, float | None]
+    tasks: dict[str, float | None]
+    abilities: dict[str, float | None]
+    overall: float | None
+    published: bool = False
+
+    @classmethod
+    def from_report(cls, report: Report) -> "TableRow":
+        pct = lambda v: None if v is None else 100.0 * v  # noqa: E731
+        return cls(report.label, {s: pct(report.subset_score(s)) for s in SUBSETS}, {t: pct(report.task_score(t)) for t in TASKS},
+                   {a: pct(report.ability_score(a)) for a in ABILITIES}, pct(report.overall))
+
+    @classmethod
+    def from_published(cls, row: PublishedRow) -> "TableRow":
+        return cls(f"{row.model} (paper)", dict(row.subsets), dict(row.tasks), row.abilities, row.overall, published=True)
+
+
+def _num(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.1f}"
+
+
+def _columns() -> list[tuple[str, str, str | None]]:
+    """(task group, header, key) per numeric column: subsets then the task average; Overall last."""
+    cols = []
+    for task in TASKS:
+        cols += [(task, SUBSET_INFO[s].label, s) for s in subsets_of_task(task)]
+        cols.append((task, "Avg", f"avg:{task}"))
+    return cols
+
+
+def _value(row: TableRow, key: str) -> float | None:
+    return row.tasks[key[4:]] if key.startswith("avg:") else row.subsets[key]
+
+
+def format_table(rows: list[TableRow], *, title: str | None = None) -> str:
+    """The main table and the ability table, one line per row."""
+    cols = _columns()
+    widths = [max(6, len(header)) for _, header, _ in cols]
+    group_line, header_line = " " * LABEL_WIDTH, f"{'model':<{LABEL_WIDTH}}"
+    for task in TASKS:
+        span = sum(w + 1 for (t, _, _), w in zip(cols, widths) if t == task)
+        group_line += f" |{TASK_TITLES[task]:^{span}}"
+        header_line += " |" + "".join(f" {h:>{w}}" for (t, h, _), w in zip(cols, widths) if t == task)
+    group_line += " |"
+    header_line += " | Overall"
+    lines = [title or f"VIUBench {BENCH_VERSION} (percent)", group_line, header_line]
+    for row in rows:
+        line = f"{row.label[:LABEL_WIDTH]:<{LABEL_WIDTH}}"
+        for task in TASKS:
+            line += " |" + "".join(f" {_num(_value(row, k), w)}" for (t, _, k), w in zip(cols, widths) if t == task)
+        lines.append(line + f" | {_num(row.overall, 7)}")
+    lines += ["", f"{'ability':<{LABEL_WIDTH}}" + "".join(f" {a:>12}" for a in ABILITIES)]
+    for row in rows:
+        lines.append(f"{row.label[:LABEL_WIDTH]:<{LABEL_WIDTH}}" + "".join(f" {_num(row.abilities[a], 12)}" for a in ABILITIES))
+    if any(r.published for r in rows):
+        lines.append("published rows as printed in the paper; their ability averages are computed from the printed subsets")
+    return "\n".join(lines)
+
+
+def format_counts(report: Report) -> str:
+    """Per subset: items, answered, missing and unparsable predictions (both score 0), score."""
+    lines = [f"{'subset':<24} {'items':>6} {'answered':>9} {'missing':>8} {'unparsable':>11} {'score':>6}"]
+    for name, s in report.subsets.items():
+        lines.append(f"{name:<24} {s.items:>6} {s.answered:>9} {s.missing:>8} {s.unparsable:>11} {_num(None if s.score is None else 100 * s.score, 6)}")
+    notes = []
+    if report.unknown_ids:
+        notes.append(f"{report.unknown_ids} prediction(s) name ids that are not items of this benchmark (ignored)")
+    if not report.versioned:
+        notes.append(f"some prediction lines carry no viubench_version (not checked against {BENCH_VERSION})")
+    if not report.complete:
+        notes.append("some subsets have no items: averages and Overall are over the subsets that have")
+    return "\n".join(lines + notes)
+
+
+CSV_COLUMNS = ["model", "source", *SUBSETS, "avg_counting", "avg_grounding", "avg_jigsaw", "overall", *(f"avg_{a.replace('-', '_')}" for a in ABILITIES)]
+
+
+def to_csv(rows: list[TableRow]) -> str:
+    """CSV with the published table's columns (+ source and ability averages), one decimal."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    fmt = lambda v: "" if v is None else f"{v:.1f}"  # noqa: E731
+    for row in rows:
+        writer.writerow([row.label, "paper" if row.published else "scored", *(fmt(row.subsets[s]) for s in SUBSETS),
+                         *(fmt(row.tasks[t]) for t in TASKS), fmt(row.overall), *(fmt(row.abilities[a]) for a in ABILITIES)])
+    return buffer.getvalue()
