@@ -20,7 +20,8 @@ def sample_videos_dir() -> Path:
 
 
 def run_demo(out: str | Path = DEFAULT_DEMO_OUT, *, workers: int | None = None, progress: bool = True) -> int:
-    """Build the VideoSSR-30K mix from the built-in clips, preview it, export an eval set. Returns an exit code."""
+    """Build the VideoSSR-30K mix from the built-in clips, preview it, export an eval set, then a small
+    VIUBench scored with the random baseline. Returns an exit code."""
     from videossr.build import build
     from videossr.export import export_eval
     from videossr.preview import preview
@@ -38,4 +39,24 @@ def run_demo(out: str | Path = DEFAULT_DEMO_OUT, *, workers: int | None = None, 
     print(f"previews: {len(sheets)} PNG contact sheets in {out / 'previews'}")
     print(f"eval export: {eval_json} (+ mp4s)")
     print(f"training parquet (verl): {out / 'train.parquet'}")
-    return 0
+    return _demo_viubench(source, out / "viubench", workers=workers, progress=progress)
+
+
+DEMO_PER_SUBSET = 2
+
+
+def _demo_viubench(source: Path, bench: Path, *, workers: int | None, progress: bool) -> int:
+    """A small VIUBench from the same clips, the random baseline, and its paper-layout table."""
+    from videossr.viubench.baselines import write_baseline
+    from videossr.viubench.bench import build_bench
+    from videossr.viubench.report import score_command
+
+    print(f"\nVIUBench: {DEMO_PER_SUBSET} items per subset from the same clips")
+    report = build_bench(source, bench, per_subset=DEMO_PER_SUBSET, workers=workers, progress=progress)
+    print(report.summary_text())
+    if report.items == 0:
+        return 1
+    predictions = write_baseline("random", bench, bench / "random.jsonl")
+    code = score_command([predictions], bench, compare=["Qwen3-VL-8B-Instruct", "VideoSSR-8B"], json_path=bench / "random-report.json")
+    print(f"score your model: write {{\"id\", \"response\"}} lines for {bench / 'items.jsonl'}, then videossr viubench score PRED.jsonl --bench {bench} --compare")
+    return code
