@@ -16,7 +16,7 @@ import sys
 from videossr import __version__
 
 # verb-group modules, in help order
-VERB_GROUPS = ("data", "train", "diagnose", "viubench")
+VERB_GROUPS = ("data", "train", "diagnose", "viubench", "eval")
 
 USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, FileExistsError, ValueError, KeyError)
 
