@@ -139,3 +139,21 @@ def test_cli_diagnose_writes_json_and_png(small_dataset, tmp_path, capsys):
     assert main(["diagnose", str(small_dataset), "--backend", "synthetc", "--out", str(tmp_path / "e")]) == 2
     assert "did you mean 'synthetic'" in capsys.readouterr().err
     assert main(["diagnose", str(small_dataset), "--backend", "synthetic", "-k", "1", "--out", str(tmp_path / "f")]) == 2
+
+
+def test_viubench_questions_are_diagnosed_with_our_smooth_reward(clips_dir, tmp_path):
+    """VIUBench scores jigsaw by exact match; the diagnostic must still see the smooth reward's variance."""
+    from videossr.viubench.bench import build_bench
+
+    build_bench(clips_dir, tmp_path / "bench", per_subset=1, workers=1, progress=False, export=False)
+    target = load_target(tmp_path / "bench")
+    answers = tmp_path / "answers.jsonl"
+    with open(answers, "w") as fh:
+        for item in target.items:  # one exact answer and one near miss per question
+            fh.write(json.dumps({"id": item.id, "outputs": [item.ground_truth, _near_miss(item.groups["task"], item.ground_truth) if item.groups["task"] != "grounding" else "0.0-0.1"]}) + "\n")
+    result = diagnose_target(target, ReplayBackend(answers, target=target), tmp_path / "diag", k=2, progress=False)
+    rows = {(s.task, s.variant): s for s in result.stats}
+    assert {v for t, v in rows if t == "jigsaw"} == {"easy", "hard", ALL} and rows[(ALL, ALL)].questions == 9
+    jigsaw = rows[("jigsaw", ALL)]
+    assert jigsaw.histogram == (0, 2, 0) and jigsaw.mean_strict == 0.5
+    assert 0.5 < jigsaw.mean_smooth < 1.0  # the swapped answer earns partial smooth reward

@@ -11,7 +11,10 @@ and the response cache, so a rerun asks the model nothing again) and writes:
 * ``OUT/questions.jsonl`` — per question: correct answers out of k, mean and std of the smooth
   reward, zero-variance flags (e.g. to drop no-signal questions from a training set).
 
-Questions whose k answers could not all be had (backend errors) are counted and left out.
+Rewards: questions of a videossr task (build datasets and VIUBench) are scored with our strict
+and smooth rewards (``videossr.rewards``); outside VQA/VTG questions with the target's own
+strict and main scores (option-letter accuracy, temporal IoU). Questions whose k answers could
+not all be had (backend errors) are counted and left out.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from videossr.backends.base import DEFAULT_MAX_TOKENS, Backend
 from videossr.diagnose.plot import plot_diagnosis
 from videossr.diagnose.stats import Group, GroupStats, format_table, std_bin_edges, summarize
 from videossr.errors import UserError
+from videossr.rewards import TASKS as REWARD_TASKS
+from videossr.rewards import compute, data_source_for
 
 DIAGNOSE_FORMAT = "videossr-diagnose-1"
 EVAL_DIR, JSON_FILE, PNG_FILE, QUESTIONS_FILE = "eval", "diagnose.json", "diagnose.png", "questions.jsonl"
@@ -64,13 +69,23 @@ def groups_from_predictions(target, predictions: dict[str, dict], k: int) -> tup
         if row is None or row.get("error"):
             errors += 1
             continue
-        strict, smooth = row.get("strict") or [], row.get("scores") or []
+        task, variant = labels(row.get("groups") or dict(item.groups), target.kind)
+        strict, smooth, format_ok = _rewards(task, row, item.ground_truth)
         if len(strict) < k or len(smooth) < k:
             incomplete += 1
             continue
-        task, variant = labels(row.get("groups") or dict(item.groups), target.kind)
-        groups.append(Group(item.id, task, variant, tuple(strict[:k]), tuple(smooth[:k]), tuple(row.get("format_ok", [True] * k)[:k])))
+        groups.append(Group(item.id, task, variant, tuple(strict[:k]), tuple(smooth[:k]), tuple(format_ok[:k])))
     return groups, errors, incomplete
+
+
+def _rewards(task: str, row: dict, ground_truth: str) -> tuple[list, list, list]:
+    """Strict, smooth, format_ok per output: our rewards for a videossr task (VIUBench items too,
+    whose benchmark metric is not the smooth reward), the target's own scores otherwise."""
+    if task in REWARD_TASKS:
+        results = [compute(data_source_for(task), text, ground_truth) for text in row.get("outputs") or []]
+        return [r.strict for r in results], [r.score for r in results], [r.format_ok for r in results]
+    strict, smooth = row.get("strict") or [], row.get("scores") or []
+    return strict, smooth, row.get("format_ok") or [True] * len(strict)
 
 
 def question_rows(groups: list[Group]) -> list[dict]:
