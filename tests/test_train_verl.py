@@ -1,0 +1,188 @@
+"""``videossr train verl``: the generated command goes through verl 0.9.1's own entry point on CPU.
+
+Each test feeds the command's arguments to ``verl.trainer.main_ppo.main`` (the real ``@hydra.main``:
+Hydra composition of verl's ``ppo_trainer.yaml``, ``auto_set_device``, ``validate_config``) and
+stops it where training would start (``run_ppo``, which needs GPUs and a rollout engine, is
+replaced by a function that keeps the final config). The config is then checked key by key, its
+sections are turned into verl's dataclasses as verl does, and the reward function is loaded
+through verl's loader and called.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("verl")
+pytest.importorskip("hydra")
+
+from videossr.cli import main as cli_main  # noqa: E402
+from videossr.train.data import resolve  # noqa: E402
+from videossr.train.verl import REWARD_PLUGIN, VerlRun, plan, train_sh_text, write  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, clips_dir):
+    """A small build of the paper's mix from the real clips, one video held out as val.parquet."""
+    from videossr.build import build
+    from videossr.recipe import load_recipe
+
+    out = tmp_path_factory.mktemp("verl-data")
+    build(clips_dir, out, load_recipe("videossr30k"), size=6, workers=1, progress=False, val_videos=1)
+    assert (out / "train.parquet").is_file() and (out / "val.parquet").is_file()
+    return out
+
+
+def compose_with_verl(command, monkeypatch, tmp_path):
+    """Run verl's ``main_ppo.main`` on the arguments of ``command``; the config that reached ``run_ppo``."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    import verl.trainer.main_ppo as main_ppo
+
+    args = list(command[list(command).index("verl.trainer.main_ppo") + 1:])
+    seen = {}
+    monkeypatch.setattr(main_ppo, "run_ppo", lambda config, task_runner_class: seen.setdefault("config", config))
+    monkeypatch.setattr(sys, "argv", ["main_ppo.py", *args])
+    monkeypatch.chdir(tmp_path)  # Hydra writes its outputs/ folder into the working directory
+    GlobalHydra.instance().clear()
+    main_ppo.main()
+    assert "config" in seen, "main_ppo stopped before run_ppo"
+    return seen["config"]
+
+
+def _verl_dataclasses(config):
+    """Instantiate the sections verl's trainer turns into dataclasses at start-up (type and value checks)."""
+    from verl.utils import omega_conf_to_dataclass
+
+    return {name: omega_conf_to_dataclass(section) for name, section in (
+        ("algorithm", config.algorithm), ("actor", config.actor_rollout_ref.actor),
+        ("rollout", config.actor_rollout_ref.rollout))}
+
+
+@pytest.mark.parametrize("nnodes", [1, 4])
+def test_paper_recipe_passes_verl_validation(built, tmp_path, monkeypatch, nnodes):
+    run = VerlRun(resolve(built), "/models/Qwen3-VL-8B-Instruct", tmp_path / "run", nnodes=nnodes)
+    config = compose_with_verl(plan(run).command, monkeypatch, tmp_path)
+
+    assert config.trainer.nnodes == nnodes and config.trainer.n_gpus_per_node == 8
+    assert config.data.train_files == str((built / "train.parquet").resolve())
+    assert config.data.val_files == str((built / "val.parquet").resolve())  # picked up by default
+    assert config.trainer.val_before_train is True and config.trainer.test_freq > 0
+    # the paper's hyperparameters
+    assert config.algorithm.adv_estimator == "grpo" and config.algorithm.use_kl_in_reward is False
+    assert config.data.train_batch_size == 64 and config.actor_rollout_ref.rollout.n == 8
+    actor = config.actor_rollout_ref.actor
+    assert actor.optim.lr == pytest.approx(1e-6) and actor.use_kl_loss is True
+    assert actor.kl_loss_coef == pytest.approx(1e-3) and actor.entropy_coeff == 0
+    assert config.data.max_prompt_length == 8192 and config.data.max_response_length == 2048
+    assert config.trainer.total_epochs == 1
+    # Qwen3-VL and the data: patch 16, vLLM allows the jigsaw rows' six clip videos
+    assert config.data.image_patch_size == 16
+    assert dict(config.actor_rollout_ref.rollout.engine_kwargs.vllm.limit_mm_per_prompt) == {"video": 6}
+    assert config.reward.custom_reward_function.path == REWARD_PLUGIN
+    assert config.reward.custom_reward_function.name == "compute_score"
+    assert config.algorithm.filter_groups.enable is False
+    assert config.trainer.default_local_dir == str(tmp_path / "run" / "checkpoints")
+
+    parts = _verl_dataclasses(config)
+    assert parts["rollout"].engine_kwargs["vllm"]["limit_mm_per_prompt"] == {"video": 6}
+    assert parts["actor"].ppo_mini_batch_size == 64
+
+
+def test_ablation_flags_land_on_their_keys(built, tmp_path, monkeypatch):
+    """--reward strict, --filter-zero-variance, --rollout sglang, --gpus-per-node, --val none, -- overrides."""
+    from verl.trainer.ppo.reward import get_custom_reward_fn
+
+    run = VerlRun(resolve(built, "none"), "/models/m", tmp_path / "run, with space", gpus_per_node=4, nnodes=2,
+                  reward="strict", filter_zero_variance=True, rollout="sglang",
+                  extra_overrides=("trainer.save_freq=7", "data.train_batch_size=32"))
+    config = compose_with_verl(plan(run).command, monkeypatch, tmp_path)
+
+    assert config.reward.custom_reward_function.name == "compute_score_strict"
+    assert config.algorithm.filter_groups.enable is True and config.algorithm.filter_groups.metric == "strict"
+    assert config.actor_rollout_ref.rollout.name == "sglang" and "limit_mm_per_prompt" not in config.actor_rollout_ref.rollout.engine_kwargs.vllm
+    assert config.trainer.n_gpus_per_node == 4 and config.trainer.nnodes == 2
+    assert config.trainer.save_freq == 7 and config.data.train_batch_size == 32  # user overrides win
+    assert config.trainer.val_before_train is False and config.trainer.test_freq == -1  # --val none
+    assert config.trainer.default_local_dir == str(tmp_path / "run, with space" / "checkpoints")  # quoted for Hydra
+    assert _verl_dataclasses(config)["algorithm"].filter_groups.metric == "strict"
+
+    # the plug-in resolves through verl's loader; the strict function scores exact matches only
+    reward_fn = get_custom_reward_fn(config)
+    near = reward_fn(data_source="videossr/grounding", solution_str="<answer>1.0-2.1</answer>", ground_truth="1.0-2.0", extra_info={})
+    exact = reward_fn(data_source="videossr/grounding", solution_str="<answer>1.0-2.0</answer>", ground_truth="1.0-2.0", extra_info={})
+    assert near["score"] == 0.0 and 0.8 < near["smooth"] < 1.0 and exact["score"] == 1.0
+
+
+def test_filter_metric_option(built, tmp_path, monkeypatch):
+    run = VerlRun(resolve(built), "/m", tmp_path / "run", filter_zero_variance=True, filter_metric="format_ok")
+    config = compose_with_verl(plan(run).command, monkeypatch, tmp_path)
+    assert config.algorithm.filter_groups.metric == "format_ok"
+    assert config.reward.custom_reward_function.name == "compute_score"
+
+
+def test_dry_run_prints_the_command_and_writes_nothing(built, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = cli_main(["train", "verl", "--data", str(built), "--model", "/m", "--nnodes", "4", "--out", str(out), "--dry-run", "--", "trainer.save_freq=3"])
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    assert code == 0 and not out.exists()
+    expected = plan(VerlRun(resolve(built), "/m", out, nnodes=4, extra_overrides=("trainer.save_freq=3",))).command
+    assert shlex.split(printed) == list(expected)
+    assert shlex.split(printed)[:3] == ["python3", "-m", "verl.trainer.main_ppo"] and "trainer.nnodes=4" in printed
+
+
+def test_cli_rejects_bad_input_with_one_line(built, tmp_path, capsys):
+    assert cli_main(["train", "verl", "--data", str(tmp_path / "missing"), "--model", "/m", "--dry-run"]) == 2
+    assert cli_main(["train", "verl", "--data", str(built), "--model", "/m", "--ray-address", "HEAD:6379", "--dry-run"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert "no train.parquet" in errors[0] and "http://HEAD:8265" in errors[1]
+
+
+def test_run_folder_train_sh_runs_the_same_command(built, tmp_path):
+    p = plan(VerlRun(resolve(built), "/m", tmp_path / "run"))
+    written = write(p)
+    names = sorted(path.name for path in written)
+    assert names == ["command.txt", "run.json", "train.sh"]
+    assert p.train_sh.stat().st_mode & 0o111
+    subprocess.run(["bash", "-n", str(p.train_sh)], check=True)
+    # the script's command, as bash would split it, is the command plus the script's own arguments
+    script = p.train_sh.read_text().replace("\\\n", " ").splitlines()[-1]
+    words = shlex.split(script.split(" 2>&1 | tee ")[0])
+    assert words == [*p.command, "$@"]
+    assert (tmp_path / "run" / "command.txt").read_text().strip() == p.command_line
+    record = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert record["format"] == "videossr-verl-run-v1" and record["data_summary"]["max_videos_per_row"] == 6
+
+
+def _submit_context(command):
+    """``ray job submit`` arguments parsed by Ray's own click command (nothing is sent)."""
+    from ray.dashboard.modules.job.cli import submit
+
+    assert list(command[:3]) == ["ray", "job", "submit"]
+    return submit.make_context("submit", list(command[3:]))
+
+
+def test_ray_submit_command_and_runtime_env(built, tmp_path):
+    import yaml
+    from ray.runtime_env import RuntimeEnv
+
+    import videossr
+
+    p = plan(VerlRun(resolve(built), "/shared/models/q", tmp_path / "run", nnodes=4, ray_address="http://10.0.0.1:8265"))
+    write(p)
+    ctx = _submit_context(p.command)
+    assert ctx.params["address"] == "http://10.0.0.1:8265" and ctx.params["no_wait"] is True
+    assert ctx.params["runtime_env"] == str(p.runtime_env_path.resolve())
+    entrypoint = list(ctx.params["entrypoint"])
+    assert entrypoint[:3] == ["python3", "-m", "verl.trainer.main_ppo"] and "trainer.nnodes=4" in entrypoint
+
+    env = yaml.safe_load(p.runtime_env_path.read_text())
+    RuntimeEnv(**env)  # Ray's own validation of the fields (py_modules must exist, env vars strings)
+    assert env["py_modules"] == [str(Path(videossr.__file__).resolve().parent)]
+    assert env["env_vars"]["TOKENIZERS_PARALLELISM"] == "true"
+    assert "tee" not in p.train_sh.read_text()  # the job's log lives in Ray: ray job logs --follow
