@@ -157,3 +157,18 @@ def test_viubench_questions_are_diagnosed_with_our_smooth_reward(clips_dir, tmp_
     jigsaw = rows[("jigsaw", ALL)]
     assert jigsaw.histogram == (0, 2, 0) and jigsaw.mean_strict == 0.5
     assert 0.5 < jigsaw.mean_smooth < 1.0  # the swapped answer earns partial smooth reward
+
+
+@pytest.mark.slow
+def test_the_tiny_model_is_diagnosed_end_to_end(small_dataset, tmp_path):
+    """A real (random-weight) Qwen3-VL generating on CPU: every question gets k answers, JSON and PNG are written."""
+    pytest.importorskip("transformers")
+    from tiny_qwen import tiny_checkpoint_dir
+
+    backend = get_backend("transformers", model=str(tiny_checkpoint_dir()), device="cpu", batch_size=2)
+    result = diagnose(small_dataset, backend, tmp_path / "d", k=2, limit=2, max_tokens=8, progress=False)
+    assert result.errors == 0 and len(result.groups) == 2 and all(g.k == 2 for g in result.groups)
+    saved = json.loads((tmp_path / "d" / "diagnose.json").read_text())
+    assert saved["questions"] == 2 and saved["backend"]["backend"] == "transformers"
+    assert (tmp_path / "d" / "diagnose.png").is_file()
+    assert diagnose(small_dataset, backend, tmp_path / "d", k=2, limit=2, max_tokens=8, progress=False).asked == 0
