@@ -29,7 +29,7 @@ import yaml
 from videossr import atomic
 from videossr.backends.base import DEFAULT_MAX_TOKENS, Backend
 from videossr.diagnose.ladders import Ladder, Rung, get_ladder
-from videossr.diagnose.runner import diagnose_target
+from videossr.diagnose.runner import diagnose_target, model_words
 from videossr.diagnose.search import Probe, SearchResult, search
 from videossr.diagnose.stats import ALL
 from videossr.errors import UserError
@@ -105,18 +105,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
 
 
-def _model_words(identity: dict) -> str:
-    words = " ".join(str(identity[k]) for k in ("backend", "model") if identity.get(k)) or "model"
-    rest = ", ".join(f"{k}={v}" for k, v in sorted(identity.items()) if k not in ("model", "backend") and not isinstance(v, (dict, list)))
-    return words + (f" ({rest})" if rest else "")
-
-
 def recipe_text(cal: Calibration, recipe: Recipe, identity: dict, settings: CalibrationSettings, video_dir: Path) -> str:
     """The calibrated recipe YAML: comments on how it was found, then the recipe itself."""
     r = cal.result
     lines = [
         f"# Calibrated by `videossr calibrate` for task {cal.task} ({cal.ladder.knobs}).",
-        f"# Model: {_model_words(identity)}; k={settings.k} answers per question, temperature {settings.temperature}.",
+        f"# Model: {model_words(identity)}; k={settings.k} answers per question, temperature {settings.temperature}.",
         f"# Target: mean smooth reward {settings.target} ± {settings.tolerance}, on probe sets of {settings.probe_size} samples "
         f"(seed {settings.seed}) built from {video_dir}.",
         f"# Result: {r.reason}.",

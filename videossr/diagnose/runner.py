@@ -88,6 +88,13 @@ def _rewards(task: str, row: dict, ground_truth: str) -> tuple[list, list, list]
     return strict, smooth, row.get("format_ok") or [True] * len(strict)
 
 
+def model_words(identity: dict) -> str:
+    """A backend identity in words: ``synthetic (skill=6.0, spread=1.0, version=1)``."""
+    words = " ".join(str(identity[k]) for k in ("backend", "model") if identity.get(k)) or "model"
+    rest = ", ".join(f"{k}={v}" for k, v in sorted(identity.items()) if k not in ("model", "backend") and not isinstance(v, (dict, list)))
+    return words + (f" ({rest})" if rest else "")
+
+
 def question_rows(groups: list[Group]) -> list[dict]:
     return [{"id": g.item_id, "task": g.task, "variant": g.variant, "k": g.k, "correct": g.correct,
              "smooth_mean": round(sum(g.smooth) / g.k, 6), "smooth_std": round(g.smooth_std, 6),
@@ -116,9 +123,8 @@ def diagnose_target(target, backend: Backend, out_dir: str | os.PathLike, *, k: 
     })
     atomic.write_jsonl(out / QUESTIONS_FILE, question_rows(groups))
     if plot and stats:
-        model = identity.get("model") or identity.get("backend") or backend.name
         name = Path(target.path).parent.name if Path(target.path).name == "train.parquet" else Path(target.path).name
-        plot_diagnosis(stats, out / PNG_FILE, title=f"{name}: {model}, k={k}, temperature {temperature}")
+        plot_diagnosis(stats, out / PNG_FILE, title=f"{name}: {model_words(identity)}, k={k}, temperature {temperature}")
     return Diagnosis(out=out, stats=stats, groups=groups, errors=errors, incomplete=incomplete, asked=report["run"]["asked_backend"])
 
 
