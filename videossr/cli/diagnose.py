@@ -32,6 +32,27 @@ def _backend_options(args) -> dict:
     return options
 
 
+def _checked(backend, options: dict):
+    """``backend``, after refusing options its constructor does not name (backends swallow unknown keywords)."""
+    import inspect
+
+    from videossr.errors import UserError
+    from videossr.names import did_you_mean
+
+    named = [n for n, p in inspect.signature(type(backend).__init__).parameters.items() if n != "self" and p.kind is not p.VAR_KEYWORD]
+    for key in options:
+        if key not in named and key != "target":
+            raise UserError(f"backend {backend.name!r} has no option {key!r}{did_you_mean(key, named)}")
+    return backend
+
+
+def _make_backend(args, **extra):
+    from videossr.backends import get_backend
+
+    options = {**_backend_options(args), **extra}
+    return _checked(get_backend(args.backend, **options), options)
+
+
 def _add_backend_args(p: argparse.ArgumentParser) -> None:
     from videossr.backends import backend_names
 
@@ -53,12 +74,10 @@ def _sampling(args) -> dict:
 
 
 def cmd_diagnose(args) -> int:
-    from videossr.backends import get_backend
     from videossr.diagnose import diagnose
 
     out = args.out or Path(f"diagnose-{args.target.stem or 'target'}")
-    name, options = args.backend, _backend_options(args)
-    backend = (lambda target: get_backend(name, target=target, **options)) if name == "replay" else get_backend(name, **options)
+    backend = (lambda target: _make_backend(args, target=target)) if args.backend == "replay" else _make_backend(args)
     result = diagnose(args.target, backend, out, k=args.k, limit=args.limit, task=args.task, video_dir=args.video_dir, max_frames=args.max_frames,
                       progress=not args.no_progress, overwrite=args.overwrite, **_sampling(args))
     print(result.summary_text())
@@ -66,11 +85,10 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from videossr.backends import get_backend
     from videossr.diagnose.calibrate import PROBE_TABLE_HEAD, CalibrationSettings, calibrate, probe_line
 
     settings = CalibrationSettings(target=args.target, tolerance=args.tolerance, probe_size=args.probe, k=args.k, **_sampling(args))
-    with get_backend(args.backend, **_backend_options(args)) as backend:
+    with _make_backend(args) as backend:
         print(f"calibrating {args.task} for a mean smooth reward of {args.target} ± {args.tolerance} ({args.probe} samples x {args.k} answers per probe)")
         print(PROBE_TABLE_HEAD)
         result = calibrate(args.video_dir, backend, args.task, out=args.out, work_dir=args.work, settings=settings, start=args.start,
