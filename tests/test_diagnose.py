@@ -139,6 +139,8 @@ def test_cli_diagnose_writes_json_and_png(small_dataset, tmp_path, capsys):
     assert main(["diagnose", str(small_dataset), "--backend", "synthetc", "--out", str(tmp_path / "e")]) == 2
     assert "did you mean 'synthetic'" in capsys.readouterr().err
     assert main(["diagnose", str(small_dataset), "--backend", "synthetic", "-k", "1", "--out", str(tmp_path / "f")]) == 2
+    assert main(["diagnose", str(small_dataset), "--backend", "synthetic", "--temperature", "0", "--out", str(tmp_path / "f")]) == 2
+    assert "greedy decoding" in capsys.readouterr().err
     assert main(["diagnose", str(small_dataset), "--backend", "synthetic", "--backend-opt", "skil=2", "--out", str(tmp_path / "g")]) == 2
     assert "has no option 'skil'; did you mean 'skill'?" in capsys.readouterr().err
 

@@ -54,6 +54,8 @@ class CalibrationSettings:
             raise UserError(f"--target is a mean smooth reward in [0, 1], got {self.target}")
         if not 0 < self.tolerance < 1:
             raise UserError(f"--tolerance must be in (0, 1), got {self.tolerance}")
+        if self.temperature <= 0:
+            raise UserError("calibrate needs a sampling temperature > 0: greedy answers are identical, so no group could show reward variance")
         if self.probe_size < 1 or self.k < 2:
             raise UserError(f"need --probe >= 1 and -k >= 2 (reward variance needs two answers), got {self.probe_size}, {self.k}")
 

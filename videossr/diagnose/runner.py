@@ -109,6 +109,9 @@ def diagnose_target(target, backend: Backend, out_dir: str | os.PathLike, *, k: 
 
     if k < 2:
         raise UserError(f"k must be >= 2 to measure reward variance, got {k}")
+    if temperature <= 0:
+        raise UserError("temperature 0 is greedy decoding: the k answers would be identical and every group zero-variance by construction; "
+                        "use the temperature of your RL rollouts (GRPO: 1.0)")
     out = Path(out_dir)
     report = run_eval(target, backend, out / EVAL_DIR, n=k, temperature=temperature, max_tokens=max_tokens, seed=seed,
                       progress=progress, cache=cache, overwrite=overwrite)
