@@ -25,6 +25,7 @@ from videossr.errors import UserError
 from videossr.seeding import stable_seed
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+DEFAULT_MIN_PIXELS = 128 * 128  # the paper's evaluation min_pixels, used when a max is set and no min
 _INSTALL_HINT = 'the transformers backend needs torch, transformers and qwen-vl-utils: pip install -e ".[eval]"'
 
 
@@ -69,7 +70,7 @@ class TransformersBackend(Backend):
     def _video_part(self, video: Video) -> dict:
         part = {"type": "video", "video": list(video.frames), "sample_fps": video.sample_fps}
         max_pixels = self.max_pixels or video.max_pixels
-        min_pixels = self.min_pixels or video.min_pixels
+        min_pixels = self.min_pixels or video.min_pixels or (DEFAULT_MIN_PIXELS if max_pixels else None)
         if max_pixels:
             part["max_pixels"] = int(max_pixels)
         if min_pixels:

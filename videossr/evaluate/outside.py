@@ -31,6 +31,7 @@ from videossr.evaluate.target import EvalItem, ItemScore, Target
 from videossr.sampling import DEFAULT_MAX_PIXELS, SamplingConfig, SkipVideo, fps_frame_count, sample_video
 
 EVAL_FPS = 2.0
+EVAL_MIN_PIXELS = 128 * 128  # the paper's evaluation min_pixels (max: 512 * 512)
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg")
 SYSTEM_PROMPTS = {
     "vqa": "You are a careful video analyst. Answer with the letter of the correct option only.",
@@ -87,6 +88,10 @@ def _video_key(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name.replace("/", "__")).strip("._") or "video"
 
 
+def _video(folder: Path, names: list[str], sample_fps: float) -> Video:
+    return Video(frames=tuple(str(folder / n) for n in names), sample_fps=sample_fps, max_pixels=DEFAULT_MAX_PIXELS, min_pixels=EVAL_MIN_PIXELS)
+
+
 def _sample_frames(source: Path, out: Path, max_frames: int) -> tuple[Video, tuple[float, ...]]:
     """Sample all of ``source`` at fps 2 (capped) into ``out`` once (later calls reuse the frames);
     returns the video part and the kept frames' source timestamps in seconds."""
@@ -97,14 +102,14 @@ def _sample_frames(source: Path, out: Path, max_frames: int) -> tuple[Video, tup
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if meta.get("settings") == settings:
-            return Video(frames=tuple(str(out / f) for f in meta["frames"]), sample_fps=meta["sample_fps"]), tuple(meta["info"]["pts_seconds"])
+            return _video(out, meta["frames"], meta["sample_fps"]), tuple(meta["info"]["pts_seconds"])
     sampled = sample_video(source, SamplingConfig(max_pixels=DEFAULT_MAX_PIXELS), span=(0.0, 1.0),
                            frames_for=lambda count, seconds: fps_frame_count(count, seconds, fps=EVAL_FPS, max_frames=max_frames))
     names = [frame_name(i) for i in range(len(sampled.frames))]
     for name, frame in zip(names, sampled.frames):
         atomic.write_bytes(out / name, encode_jpeg(frame))
     atomic.write_json(meta_path, {"settings": settings, "frames": names, "sample_fps": sampled.info.sample_fps, "info": sampled.info.to_dict()})
-    return Video(frames=tuple(str(out / n) for n in names), sample_fps=sampled.info.sample_fps), sampled.info.pts_seconds
+    return _video(out, names, sampled.info.sample_fps), sampled.info.pts_seconds
 
 
 def _score_vqa(item: EvalItem, text: str) -> ItemScore:
@@ -167,6 +172,6 @@ def load_outside(path: Path, *, task: str | None, video_dir: Path, max_frames: i
         items.append(EvalItem(id=item_id, request=request, ground_truth=answer, groups=groups, payload=payload,
                               load_error=None if isinstance(video, Video) else video))
     info = {"kind": task, "path": str(path.resolve()), "video_dir": str(video_dir.resolve()), "fps": EVAL_FPS, "max_frames": max_frames,
-            "max_pixels": DEFAULT_MAX_PIXELS, "items": len(items), "group_keys": list(group_keys)}
+            "max_pixels": DEFAULT_MAX_PIXELS, "group_keys": list(group_keys)}
     scorer, reporter = (_score_vqa, _report_vqa) if task == "vqa" else (_score_vtg, _report_vtg)
     return Target(kind=task, path=str(path.resolve()), items=tuple(items), scorer=scorer, reporter=reporter, info=info)

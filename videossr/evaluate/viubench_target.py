@@ -66,6 +66,6 @@ def load_viubench(path: Path, *, limit: int | None = None) -> Target:
     eval_items = tuple(EvalItem(id=item.id, request=_request(item), ground_truth=item.answer,
                                 groups={"subset": item.subset, "task": item.task, "variant": item.variant}, payload=item) for item in items)
     info = {"kind": "viubench", "path": str(path.resolve()), "viubench_version": BENCH_VERSION, "fingerprint": meta.get("fingerprint"),
-            "seed": meta.get("seed"), "items": len(eval_items),
+            "seed": meta.get("seed"),
             "row_fields": {"viubench_version": BENCH_VERSION, **({"bench": meta["fingerprint"]} if meta.get("fingerprint") else {})}}
     return Target(kind="viubench", path=str(path.resolve()), items=eval_items, scorer=_score, reporter=_report, info=info, table=lambda r: r["table"])
