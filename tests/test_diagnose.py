@@ -176,3 +176,17 @@ def test_the_tiny_model_is_diagnosed_end_to_end(small_dataset, tmp_path):
     assert saved["questions"] == 2 and saved["backend"]["backend"] == "transformers"
     assert (tmp_path / "d" / "diagnose.png").is_file()
     assert diagnose(small_dataset, backend, tmp_path / "d", k=2, limit=2, max_tokens=8, progress=False).asked == 0
+
+
+def test_outside_vqa_questions_are_diagnosed_with_the_targets_own_scores(clips_dir, tmp_path):
+    """An outside multiple-choice JSON over the real clips: option-letter accuracy is both rewards."""
+    question = "What is shown? A. a cat B. a road C. the sea D. a desk"
+    (tmp_path / "vqa.json").write_text(json.dumps([{"id": f"q{i}", "video": name, "question": question, "answer": "B"}
+                                                   for i, name in enumerate(["bikes", "carphone_pristine", "bigbuckbunny"])]))
+    answers = {"q0": ["B", "B", "B"], "q1": ["A", "B", "C"], "q2": ["D", "D", "A"]}
+    (tmp_path / "answers.jsonl").write_text("".join(json.dumps({"id": i, "outputs": o}) + "\n" for i, o in answers.items()))
+    result = diagnose(tmp_path / "vqa.json", lambda target: ReplayBackend(tmp_path / "answers.jsonl", target=target), tmp_path / "d",
+                      k=3, video_dir=clips_dir, progress=False)
+    vqa = {(s.task, s.variant): s for s in result.stats}[("vqa", "vqa")]
+    assert vqa.histogram == (1, 1, 0, 1) and vqa.zero_variance_strict == pytest.approx(2 / 3) and vqa.mean_smooth == pytest.approx(4 / 9)
+    assert result.png is not None and result.png.is_file()

@@ -44,13 +44,14 @@ class Diagnosis:
     errors: int  # questions the backend failed on (or whose input could not be read)
     incomplete: int  # questions with fewer than k scored answers
     asked: int  # questions passed to the backend in this run (0 when all came from the cache)
+    png: Path | None = None  # the figure, when there was anything to plot
 
     def summary_text(self) -> str:
         lines = [format_table(self.stats)] if self.stats else ["no question could be scored"]
         if self.errors or self.incomplete:
             lines.append(f"left out: {self.errors} question(s) with backend/input errors, {self.incomplete} with fewer than k answers (see {self.out / EVAL_DIR / 'predictions.jsonl'})")
         lines.append(f"asked the backend for {self.asked} question(s) (the rest came from the cache or earlier runs)")
-        lines.append(f"wrote {self.out / JSON_FILE}, {self.out / PNG_FILE}, {self.out / QUESTIONS_FILE}")
+        lines.append(f"wrote {', '.join(str(p) for p in (self.out / JSON_FILE, self.png, self.out / QUESTIONS_FILE) if p is not None)}")
         return "\n".join(lines)
 
 
@@ -125,10 +126,13 @@ def diagnose_target(target, backend: Backend, out_dir: str | os.PathLike, *, k: 
         "std_bin_edges": std_bin_edges(), "groups": [s.to_dict() for s in stats],
     })
     atomic.write_jsonl(out / QUESTIONS_FILE, question_rows(groups))
+    png = None
     if plot and stats:
         name = Path(target.path).parent.name if Path(target.path).name == "train.parquet" else Path(target.path).name
-        plot_diagnosis(stats, out / PNG_FILE, title=f"{name}: {model_words(identity)}, k={k}, temperature {temperature}")
-    return Diagnosis(out=out, stats=stats, groups=groups, errors=errors, incomplete=incomplete, asked=report["run"]["asked_backend"])
+        png = plot_diagnosis(stats, out / PNG_FILE, title=f"{name}: {model_words(identity)}, k={k}, temperature {temperature}")
+    else:
+        (out / PNG_FILE).unlink(missing_ok=True)  # never leave a figure of an earlier run beside this run's JSON
+    return Diagnosis(out=out, stats=stats, groups=groups, errors=errors, incomplete=incomplete, asked=report["run"]["asked_backend"], png=png)
 
 
 def diagnose(target_path: str | os.PathLike, backend: Backend | Callable[[object], Backend], out_dir: str | os.PathLike, *, k: int = 8, temperature: float = 1.0,
