@@ -61,6 +61,7 @@ def test_every_rung_is_a_valid_recipe_and_the_default_rung_is_the_task_default()
         module = get_task(task)
         assert module.options(default.variant, **default.options) == module.options({"jigsaw": "easy", "counting": "easy", "grounding": "mixed"}[task])
     assert [get_task("jigsaw").options(r.variant).n for r in get_ladder("jigsaw").rungs] == list(range(2, 13))
+    assert get_ladder("jigsaw").index("n=8") == get_ladder("jigsaw").index("6") == 6
     counting = [get_task("counting").options(r.variant, **r.options) for r in get_ladder("counting").rungs]
     assert all(a.max_frames <= b.max_frames and a.max_instances <= b.max_instances for a, b in zip(counting, counting[1:]))
     grounding = [get_task("grounding").options(r.variant, **r.options) for r in get_ladder("grounding").rungs]

@@ -117,7 +117,7 @@ def register(verbs) -> None:
     p.add_argument("--target", type=_unit_float, default=0.5, help="mean smooth reward to reach (default %(default)s)")
     p.add_argument("--tolerance", type=float, default=0.05, help="stop when the reward is this close to the target (default %(default)s)")
     p.add_argument("--probe", type=positive_int, default=64, help="samples built per probed setting (default %(default)s)")
-    p.add_argument("--start", default=None, help="label of the first rung to probe (default: the task's default setting)")
+    p.add_argument("--start", default=None, help="first rung to probe: its number or its label as printed, e.g. n=8 (default: the task's default setting)")
     p.add_argument("--out", type=Path, default=Path("recipe.yaml"), help="recipe YAML to write (default %(default)s)")
     p.add_argument("--work", type=Path, default=None, help="folder for probe builds and predictions (default: --out with .calibrate for .yaml)")
     p.add_argument("--workers", type=positive_int, default=None, help="build worker processes (default: all cores)")

@@ -58,7 +58,10 @@ class Ladder:
         return len(self.rungs)
 
     def index(self, label: str) -> int:
+        """The rung called ``label`` (as printed), or numbered ``label`` (``"3"``)."""
         labels = [r.label for r in self.rungs]
+        if str(label).isdigit() and int(label) < len(labels):
+            return int(label)
         if label not in labels:
             raise unknown(f"{self.task} rung", label, labels)
         return labels.index(label)
