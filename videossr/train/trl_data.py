@@ -1,0 +1,122 @@
+"""verl rows as TRL GRPO examples: each clip's frames become images, their timestamps text.
+
+TRL 1.16 does not feed videos into the training forward pass (generation would see the video,
+the loss would not), so a row's ``<video>`` becomes, for each kept frame *i*, the text
+``<t seconds>`` (``t = i / sample_fps``, one decimal: the time axis of every answer) followed by
+the frame as an image. A jigsaw row's clips each restart at 0.0 s, as separate videos do in verl.
+
+The dataset is a ``datasets.Dataset`` of plain columns (frame paths, fps, texts) with an on-the-fly
+transform that renders ``prompt`` (structured chat messages) and ``images`` (PIL images, resized
+to the row's ``max_pixels``) when TRL reads an example: mixed content parts never go through Arrow,
+which would add ``None`` keys to them (``'image' in part`` would then misfire in Qwen's template),
+and frames are only decoded for the batch being trained.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+VIDEO_TOKEN = "<video>"
+COLUMNS = ("sample_id", "data_source", "ground_truth", "system", "user", "videos")
+
+
+def timestamp_text(seconds: float) -> str:
+    """Qwen3-VL's timestamp form, ``<1.5 seconds>``."""
+    return f"<{seconds:.1f} seconds>"
+
+
+def keep_frame_indices(count: int, keep: int | None) -> list[int]:
+    """``keep`` frame indices of ``count``, evenly spaced from the first (all when ``keep`` is None or >= count)."""
+    if keep is None or keep >= count:
+        return list(range(count))
+    return sorted({round(k * (count - 1) / max(keep - 1, 1)) for k in range(keep)}) if keep > 1 else [0]
+
+
+def video_parts(video: dict, keep: int | None) -> list[dict]:
+    """Content parts for one video entry: ``<t seconds>`` text + image placeholder per kept frame."""
+    frames, fps = video["video"], float(video["sample_fps"])
+    parts = []
+    for i in keep_frame_indices(len(frames), keep):
+        parts += [{"type": "text", "text": timestamp_text(i / fps)}, {"type": "image"}]
+    return parts
+
+
+def user_content(text: str, videos: list[dict], keep: int | None) -> list[dict]:
+    """The user message with each ``<video>`` replaced by its frames (as many markers as videos)."""
+    pieces = text.split(VIDEO_TOKEN)
+    if len(pieces) - 1 != len(videos):
+        raise ValueError(f"prompt has {len(pieces) - 1} {VIDEO_TOKEN} markers for {len(videos)} videos")
+    content = []
+    for k, piece in enumerate(pieces):
+        if piece:
+            content.append({"type": "text", "text": piece})
+        if k < len(videos):
+            content += video_parts(videos[k], keep)
+    return content
+
+
+def frame_paths(videos: list[dict], keep: int | None) -> list[str]:
+    """The image files in the order of the placeholders of :func:`user_content`."""
+    return [v["video"][i] for v in videos for i in keep_frame_indices(len(v["video"]), keep)]
+
+
+def load_image(path: str, max_pixels: int):
+    """One frame as RGB PIL image, shrunk (aspect kept) to at most ``max_pixels``."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+    area = image.width * image.height
+    if area > max_pixels:
+        scale = math.sqrt(max_pixels / area)
+        image = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))), Image.BICUBIC)
+    return image
+
+
+def messages(system: str, user: str, videos: list[dict], keep: int | None) -> list[dict]:
+    out = [{"role": "system", "content": [{"type": "text", "text": system}]}] if system else []
+    return out + [{"role": "user", "content": user_content(user, videos, keep)}]
+
+
+def plain_rows(parquet: str | os.PathLike) -> dict[str, list]:
+    """The parquet's rows as the plain columns of :data:`COLUMNS` (videos JSON-encoded)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(Path(parquet), columns=["data_source", "prompt", "videos", "reward_model", "extra_info"])
+    cols = {name: [] for name in COLUMNS}
+    for row in table.to_pylist():
+        roles = {m["role"]: m["content"] for m in row["prompt"]}
+        cols["sample_id"].append(row["extra_info"].get("sample_id") or str(row["extra_info"].get("index")))
+        cols["data_source"].append(row["data_source"])
+        cols["ground_truth"].append(row["reward_model"]["ground_truth"])
+        cols["system"].append(roles.get("system", ""))
+        cols["user"].append(roles["user"])
+        cols["videos"].append(json.dumps(row["videos"]))
+    return cols
+
+
+class RenderExamples:
+    """The ``datasets`` transform: a batch of plain rows -> ``prompt`` + ``images`` (+ the reward columns)."""
+
+    def __init__(self, frames_per_video: int | None = None):
+        self.frames_per_video = frames_per_video
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        out = {"prompt": [], "images": [], "data_source": batch["data_source"], "ground_truth": batch["ground_truth"],
+               "sample_id": batch["sample_id"]}
+        for system, user, videos_json in zip(batch["system"], batch["user"], batch["videos"]):
+            videos = json.loads(videos_json)
+            out["prompt"].append(messages(system, user, videos, self.frames_per_video))
+            limits = [int(v["max_pixels"]) for v in videos for _ in keep_frame_indices(len(v["video"]), self.frames_per_video)]
+            out["images"].append([load_image(p, m) for p, m in zip(frame_paths(videos, self.frames_per_video), limits)])
+        return out
+
+
+def trl_dataset(parquet: str | os.PathLike, frames_per_video: int | None = None):
+    """A ``datasets.Dataset`` TRL's GRPOTrainer reads: ``prompt``, ``images``, ``data_source``, ``ground_truth``."""
+    from datasets import Dataset
+
+    return Dataset.from_dict(plain_rows(parquet)).with_transform(RenderExamples(frames_per_video))
