@@ -37,7 +37,7 @@ from videossr.errors import UserError
 from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
 from videossr.sampling import SampledVideo, SamplingConfig, SkipVideo, sample_video
 
-JPEG_QUALITY = 90
+JPEG_QUALITY = 85  # frames are stored at the training size; the model processor resizes them again
 FRAMES_DIR, SKIPS_DIR = "frames", "skips"
 MANIFEST, SKIPPED, SUMMARY, FINGERPRINTS = "manifest.jsonl", "skipped.jsonl", "sampling.json", "fingerprints.json"
 
