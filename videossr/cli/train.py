@@ -11,7 +11,6 @@ from videossr.cli.common import positive_int as _positive_int
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="a folder written by `videossr build` (its train.parquet), or a parquet file")
     p.add_argument("--model", required=True, help="Hugging Face model folder or hub id (paper: Qwen/Qwen3-VL-8B-Instruct)")
-    p.add_argument("--val", default=None, help="held-out parquet or build folder (default: the data folder's val.parquet when present; 'none' disables)")
     p.add_argument("--reward", choices=("smooth", "strict"), default="smooth", help="training reward: smooth (the paper's) or strict exact match (its ablation); default %(default)s")
 
 
@@ -39,11 +38,11 @@ def cmd_verl(args) -> int:
 
 
 def cmd_trl(args) -> int:
-    from videossr.train.data import resolve
+    from videossr.train.data import NO_VAL, resolve
     from videossr.train.trl import TrlRun, train
 
     run = TrlRun(
-        data=resolve(args.data, args.val), model=args.model, out=Path(args.out or "runs/trl").resolve(), reward=args.reward,
+        data=resolve(args.data, NO_VAL),  # no validation during TRL training: evaluate RUN/model with `videossr eval` model=args.model, out=Path(args.out or "runs/trl").resolve(), reward=args.reward,
         max_steps=args.max_steps, lora_r=args.lora_r, frames_per_video=args.frames, batch_prompts=args.batch_prompts,
         num_generations=args.num_generations, max_completion_tokens=args.max_completion_tokens, seed=args.seed,
     )
@@ -59,6 +58,7 @@ def register(verbs) -> None:
     p = routes.add_parser("verl", help="the paper's GRPO run with verl 0.9 (writes train.sh; runs it, or submits it to Ray)",
                           description="Everything after `--` is passed to verl as Hydra overrides, e.g. -- trainer.save_freq=20")
     _add_data_args(p)
+    p.add_argument("--val", default=None, help="held-out parquet or build folder (default: the data folder's val.parquet when present; 'none' disables)")
     p.add_argument("--gpus-per-node", type=_positive_int, default=8, help="GPUs on each node (default %(default)s)")
     p.add_argument("--nnodes", type=_positive_int, default=1, help="nodes of the Ray cluster (default %(default)s)")
     p.add_argument("--filter-zero-variance", action="store_true", help="drop GRPO groups whose rewards are all equal and refill the batch (verl filter_groups)")
