@@ -3,8 +3,8 @@
 A :class:`Request` is a system prompt plus ordered user parts: text strings and :class:`Video`
 parts (a tuple of JPEG frame paths with the ``sample_fps`` that puts frame ``i`` at
 ``i / sample_fps`` seconds). Requests are frozen and carry a stable content key
-(:meth:`Request.key`), which the response cache combines with the backend's identity and the
-sampling settings.
+(:meth:`Request.key`: prompt, texts and the frames' bytes, not their paths), which the response
+cache combines with the backend's identity and the sampling settings.
 
 ``Backend.generate(requests, *, n, temperature, max_tokens, seed)`` returns one
 :class:`Generation` per request, in request order: ``n`` texts, or an ``error`` string for an
@@ -19,6 +19,7 @@ A module can add one with :func:`register_backend` (or one line in ``_BUILTIN``)
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 import importlib
 import json
@@ -61,6 +62,23 @@ class Video:
     def to_dict(self) -> dict:
         return {"frames": list(self.frames), "sample_fps": self.sample_fps, "max_pixels": self.max_pixels, "min_pixels": self.min_pixels}
 
+    @functools.cached_property
+    def content_key(self) -> str:
+        """A digest of the frames' bytes (not their paths), fps and pixel budgets, computed once.
+
+        The same frames give the same key wherever they are stored (a relocated dataset, two
+        output folders); a frame that cannot be read is keyed by its path.
+        """
+        digest = hashlib.blake2b(digest_size=16)
+        for frame in self.frames:
+            try:
+                with open(frame, "rb") as fh:
+                    digest.update(hashlib.blake2b(fh.read(), digest_size=16).digest())
+            except OSError:
+                digest.update(b"unreadable:" + frame.encode("utf-8", "surrogateescape"))
+        digest.update(json.dumps([self.sample_fps, self.max_pixels, self.min_pixels]).encode())
+        return digest.hexdigest()
+
 
 Part = Union[str, Video]
 
@@ -93,8 +111,10 @@ class Request:
         return {"system": self.system, "parts": parts}
 
     def key(self) -> str:
-        """A stable hex digest of the content (system, texts, frame paths, fps, pixel budgets)."""
-        return _digest(self.to_dict())
+        """A stable hex digest of the content: system prompt, texts, and each video's frame bytes,
+        fps and pixel budgets (:attr:`Video.content_key`; paths do not matter)."""
+        parts = [{"text": p} if isinstance(p, str) else {"video": p.content_key} for p in self.parts]
+        return _digest({"system": self.system, "parts": parts})
 
 
 @dataclass(frozen=True)
