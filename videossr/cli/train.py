@@ -41,8 +41,9 @@ def cmd_trl(args) -> int:
     from videossr.train.data import NO_VAL, resolve
     from videossr.train.trl import TrlRun, train
 
+    # no validation during TRL training: evaluate RUN/model with `videossr eval`
     run = TrlRun(
-        data=resolve(args.data, NO_VAL),  # no validation during TRL training: evaluate RUN/model with `videossr eval` model=args.model, out=Path(args.out or "runs/trl").resolve(), reward=args.reward,
+        data=resolve(args.data, NO_VAL), model=args.model, out=Path(args.out or "runs/trl").resolve(), reward=args.reward,
         max_steps=args.max_steps, lora_r=args.lora_r, frames_per_video=args.frames, batch_prompts=args.batch_prompts,
         num_generations=args.num_generations, max_completion_tokens=args.max_completion_tokens, seed=args.seed,
     )
