@@ -120,6 +120,7 @@ def test_csv_has_published_columns_and_rounds_to_one_decimal():
     ours, theirs = (dict(zip(header, r.split(","))) for r in rows[1:])
     assert ours["counting_easy"] == "66.7" and ours["avg_grounding"] == "46.7" and ours["overall"] == "50.0" and ours["source"] == "scored"
     assert theirs["overall"] == "58.7" and theirs["source"] == "paper" and theirs["model"] == "GPT-5 (paper)"
+    assert ours["viubench_version"] == BENCH_VERSION and theirs["viubench_version"] == ""
 
 
 def test_published_table_is_the_shipped_csv():

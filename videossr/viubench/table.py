@@ -101,16 +101,19 @@ def format_counts(report: Report) -> str:
     return "\n".join(lines + notes)
 
 
-CSV_COLUMNS = ["model", "source", *SUBSETS, "avg_counting", "avg_grounding", "avg_jigsaw", "overall", *(f"avg_{a.replace('-', '_')}" for a in ABILITIES)]
+CSV_COLUMNS = ["model", "source", *SUBSETS, "avg_counting", "avg_grounding", "avg_jigsaw", "overall", *(f"avg_{a.replace('-', '_')}" for a in ABILITIES),
+               "viubench_version"]
 
 
 def to_csv(rows: list[TableRow]) -> str:
-    """CSV with the published table's columns (+ source and ability averages), one decimal."""
+    """CSV with the published table's columns (+ source, ability averages and, for scored rows, the
+    benchmark version), one decimal."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     fmt = lambda v: "" if v is None else f"{v:.1f}"  # noqa: E731
     for row in rows:
         writer.writerow([row.label, "paper" if row.published else "scored", *(fmt(row.subsets[s]) for s in SUBSETS),
-                         *(fmt(row.tasks[t]) for t in TASKS), fmt(row.overall), *(fmt(row.abilities[a]) for a in ABILITIES)])
+                         *(fmt(row.tasks[t]) for t in TASKS), fmt(row.overall), *(fmt(row.abilities[a]) for a in ABILITIES),
+                         "" if row.published else BENCH_VERSION])
     return buffer.getvalue()
