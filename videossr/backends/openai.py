@@ -178,9 +178,10 @@ class OpenAIBackend(Backend):
 
     def generate_iter(self, requests: list[Request], settings: SamplingSettings) -> Iterator[tuple[int, Generation]]:
         pending = iter(enumerate(requests))
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="openai") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="openai")
+        try:
             running = {}
-            for index, request in pending:  # keep at most 2x concurrency in flight (bounded memory)
+            for index, request in pending:  # keep at most 2x concurrency queued (bounded memory)
                 running[pool.submit(self._one, request, settings)] = index
                 if len(running) >= 2 * self.concurrency:
                     break
@@ -192,6 +193,8 @@ class OpenAIBackend(Backend):
                     nxt = next(pending, None)
                     if nxt is not None:
                         running[pool.submit(self._one, nxt[1], settings)] = nxt[0]
+        finally:  # also on Ctrl-C or a caller that stops early: drop what has not started
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         for client in self._clients:

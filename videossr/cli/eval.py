@@ -65,7 +65,7 @@ def register(verbs) -> None:
     g.add_argument("--device", default="auto", help="transformers: cuda, cuda:1, cpu, ... (default: cuda when available)")
     g.add_argument("--max-pixels", type=_positive_int, help="per-frame pixel budget (default: each video's own)")
     g.add_argument("--min-pixels", type=_positive_int, help="transformers: per-frame minimum pixels (default: each video's own)")
-    g.add_argument("--base-url", action="append", help="openai: server URL, e.g. http://host:8000/v1; repeat to spread requests over servers")
+    g.add_argument("--base-url", action="append", help="openai: server URL (default http://localhost:8000/v1, vLLM's); repeat to spread requests over servers")
     g.add_argument("--video-mode", choices=("video", "frames"), default="video", help="openai: vLLM video_url of JPEG frames + fps, or images each after a <t seconds> text (default %(default)s)")
     g.add_argument("--concurrency", type=_positive_int, default=8, help="openai: requests in flight (default %(default)s)")
     g.add_argument("--timeout", type=float, default=300.0, help="openai: seconds per request (default %(default)s)")

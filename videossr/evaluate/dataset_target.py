@@ -63,7 +63,7 @@ def load_dataset(path: Path, *, limit: int | None = None) -> Target:
     except (OSError, KeyError) as exc:
         raise UserError(f"{parquet} is not a videossr build parquet: {exc}") from None
     rows.sort(key=lambda r: r["extra_info"]["sample_id"])
-    items = tuple(_row_item(r) for r in rows[:limit] if r is not None)
+    items = tuple(_row_item(r) for r in rows[:limit])
     info = {"kind": "dataset", "path": str(parquet.resolve())}
     return Target(kind="dataset", path=str(parquet.resolve()), items=items, scorer=score_with_rewards, reporter=_report,
                   info={**info, "id_field": "sample_id"})
