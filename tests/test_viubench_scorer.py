@@ -8,7 +8,7 @@ import pytest
 from videossr.errors import UserError
 from videossr.viubench import BENCH_VERSION, SUBSETS, Item, read_predictions, score_item, score_report, subset
 from videossr.viubench.published import published_rows, select
-from videossr.viubench.table import CSV_COLUMNS, TableRow, format_counts, format_table, to_csv
+from videossr.viubench.table import CSV_COLUMNS, LABEL_WIDTH, TableRow, format_counts, format_table, to_csv
 
 
 def make_item(subset_name: str, answer: str, n: int = 0) -> Item:
@@ -88,7 +88,7 @@ def test_report_averages_match_hand_computed_values():
 
 def _numbers(line: str) -> list[str]:
     """The one-decimal numbers of a table line, after its label column."""
-    return re.findall(r"\d+\.\d", line[28:])
+    return re.findall(r"\d+\.\d", line[LABEL_WIDTH:])
 
 
 def test_table_paper_layout_with_published_rows_as_printed():

@@ -18,7 +18,7 @@ from videossr.viubench.published import PublishedRow
 from videossr.viubench.scorer import Report
 from videossr.viubench.subsets import ABILITIES, BENCH_VERSION, SUBSET_INFO, SUBSETS, TASKS, subsets_of_task
 
-LABEL_WIDTH = 28
+LABEL_WIDTH = 36  # fits "Qwen3-VL-235B-A22B-Instruct (paper)"
 TASK_TITLES = {"counting": "Counting", "grounding": "Grounding", "jigsaw": "Jigsaw"}
 
 
