@@ -186,3 +186,53 @@ def test_ray_submit_command_and_runtime_env(built, tmp_path):
     assert env["py_modules"] == [str(Path(videossr.__file__).resolve().parent)]
     assert env["env_vars"]["TOKENIZERS_PARALLELISM"] == "true"
     assert "tee" not in p.train_sh.read_text()  # the job's log lives in Ray: ray job logs --follow
+
+
+@pytest.mark.slow
+def test_submit_to_a_local_ray_head(built, tmp_path):
+    """The generated ``ray job submit`` against a real Ray head (GCS, dashboard, job server) on this machine.
+
+    verl cannot train here, so the entry point after ``--`` is swapped for a probe: it runs as the
+    job with our runtime env, sees its env vars and imports the reward plug-in from the package the
+    runtime env shipped (not from this checkout), as verl's reward workers will.
+    """
+    import os
+    import socket
+    import tempfile
+    import time
+
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    gcs, dashboard = free_port(), free_port()
+    ray_tmp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # short (unix sockets), and private: no other ray.init() finds it
+    env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0")
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    # --block: the head's processes belong to this child; terminating it stops exactly them
+    head = subprocess.Popen([ray_bin, "start", "--head", "--block", f"--port={gcs}", f"--dashboard-port={dashboard}",
+                             "--dashboard-host=127.0.0.1", "--num-cpus=1", "--include-dashboard=true", f"--temp-dir={ray_tmp}"],
+                            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # jobs start in its cwd
+    try:
+        p = plan(VerlRun(resolve(built), "/m", tmp_path / "run", nnodes=2, ray_address=f"http://127.0.0.1:{dashboard}"))
+        write(p)
+        probe = ("import os, videossr.rewards.verl as v; print('PROBE', os.environ['TOKENIZERS_PARALLELISM'], "
+                 "'runtime_resources' in v.__file__, v.compute_score('videossr/counting', '3,1,4', '3,1,4')['score'])")
+        # the generated submit, waiting for the job (no --no-wait) and with the probe as entry point
+        command = [ray_bin, *p.command[1:p.command.index("--no-wait")], "--", sys.executable, "-c", probe]
+        deadline = time.monotonic() + 120
+        while True:  # the job server comes up a few seconds after the head
+            done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+            if done.returncode == 0 or time.monotonic() > deadline or "Failed to connect" not in done.stdout + done.stderr:
+                break
+            time.sleep(2)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+        probe_lines = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("PROBE")]  # the job's log
+        assert probe_lines == ["PROBE true True 1.0"], probe_lines
+    finally:
+        head.terminate()
+        head.wait(timeout=60)
+        import shutil
+
+        shutil.rmtree(ray_tmp, ignore_errors=True)
