@@ -22,6 +22,7 @@ import abc
 import functools
 import hashlib
 import importlib
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterable, Iterator, Union
@@ -247,4 +248,19 @@ def get_backend(name: str, **options) -> Backend:
             if exc.name == module_name:
                 raise UserError(f"backend {name!r} is not available in this installation ({module_name} is missing)") from None
             raise
+    _check_options(name, factory, options)
     return factory(**options)
+
+
+def _check_options(name: str, factory: Callable[..., Backend], options: dict) -> None:
+    """Refuse option names the backend's constructor does not take (a typo would be ignored otherwise)."""
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    known = [n for n, p in params.items() if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) and n != "self"]
+    for option in options:
+        if option not in known:
+            raise UserError(f"backend {name!r} has no option {option!r}{did_you_mean(option, known)}")

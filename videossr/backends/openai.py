@@ -73,7 +73,7 @@ class OpenAIBackend(Backend):
 
     def __init__(self, model: str | None = None, base_url: str | list[str] | tuple[str, ...] = "http://localhost:8000/v1", *, video_mode: str = "video",
                  concurrency: int = 8, timeout_s: float = 300.0, max_retries: int = 5, backoff_s: float = 1.0, max_pixels: int | None = None,
-                 api_key: str | None = None, **_ignored):
+                 api_key: str | None = None):
         openai = _openai()
         if video_mode not in VIDEO_MODES:
             raise UserError(f"unknown video mode {video_mode!r} (known: {', '.join(VIDEO_MODES)})")

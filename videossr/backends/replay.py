@@ -28,7 +28,7 @@ def _outputs(row: dict) -> list[str] | None:
 class ReplayBackend(Backend):
     name = "replay"
 
-    def __init__(self, path: str | os.PathLike, target=None, **_ignored):
+    def __init__(self, path: str | os.PathLike, target=None):
         self.path = Path(path)
         if not self.path.is_file():
             raise UserError(f"replay file not found: {self.path}")

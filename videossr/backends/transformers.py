@@ -43,7 +43,7 @@ class TransformersBackend(Backend):
     name = "transformers"
 
     def __init__(self, model: str, *, batch_size: int = 8, dtype: str = "auto", device: str = "auto", max_pixels: int | None = None,
-                 min_pixels: int | None = None, **_ignored):
+                 min_pixels: int | None = None):
         torch, transformers, self._process_vision_info = _imports()
         if batch_size < 1:
             raise UserError(f"batch_size must be >= 1, got {batch_size}")
