@@ -145,3 +145,15 @@ def test_cli_eval_prints_table_and_exit_codes(tmp_path, capsys):
     (tmp_path / "empty.jsonl").write_text("")
     empty = ["eval", str(small_bench()), "--backend", "replay", "--replay-file", str(tmp_path / "empty.jsonl"), "--out", str(tmp_path / "e"), "--no-progress"]
     assert main(empty) == 1 and "every item failed" in capsys.readouterr().err
+
+
+def test_backend_names_and_options_are_checked(tmp_path):
+    from videossr.backends import backend_names
+
+    assert {"transformers", "openai", "replay"} <= set(backend_names())
+    with pytest.raises(UserError, match="did you mean 'replay'"):
+        get_backend("replya")
+    with pytest.raises(UserError, match="no option 'pth'; did you mean 'path'"):
+        get_backend("replay", pth=tmp_path / "x.jsonl")
+    with pytest.raises(UserError, match="replay file not found"):
+        get_backend("replay", path=tmp_path / "x.jsonl")
