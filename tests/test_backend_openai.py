@@ -170,8 +170,8 @@ def test_frames_mode_puts_a_timestamp_before_each_image(fake, vqa):
 
 
 def test_retries_429_500_and_timeouts_then_succeeds(fake, vqa):
-    server = fake(faults=[429, 500, "slow"], slow_s=3.0)
-    backend = get_backend("openai", base_url=server.url, model="fake-model", timeout_s=1.0, backoff_s=0.01, concurrency=1, api_key=SECRET)
+    server = fake(faults=[429, 500, "slow"], slow_s=5.0)
+    backend = get_backend("openai", base_url=server.url, model="fake-model", timeout_s=2.0, backoff_s=0.01, concurrency=1, api_key=SECRET)
     [generation] = backend.generate([vqa.items[0].request])
     assert generation.ok and generation.texts[0].startswith("The answer is")
     assert server.statuses[:2] == [429, 500] and len(server.bodies) == 4  # 429, 500, timed out, answered
