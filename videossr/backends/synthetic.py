@@ -87,7 +87,7 @@ class SyntheticBackend(Backend):
 
     name = "synthetic"
 
-    def __init__(self, skill: float = 4.0, spread: float = 1.0, **_ignored):
+    def __init__(self, skill: float = 4.0, spread: float = 1.0, model: str | None = None):  # model: accepted, unused (a simulated model)
         self.skill, self.spread = float(skill), float(spread)
         if self.spread < 0:
             raise UserError(f"spread must be >= 0, got {spread}")

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from videossr.cli.common import positive_int
-
-
-def _option(text: str) -> tuple[str, object]:
-    import yaml
-
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key.replace("-", "_"), yaml.safe_load(value) if value else ""
+from videossr.cli.common import add_backend_args, backend_options, positive_int
 
 
 def _unit_float(text: str) -> float:
@@ -25,41 +15,14 @@ def _unit_float(text: str) -> float:
     return value
 
 
-def _backend_options(args) -> dict:
-    options = dict(args.backend_opt or [])
-    if args.model is not None:
-        options["model"] = args.model
-    return options
-
-
-def _checked(backend, options: dict):
-    """``backend``, after refusing options its constructor does not name (backends swallow unknown keywords)."""
-    import inspect
-
-    from videossr.errors import UserError
-    from videossr.names import did_you_mean
-
-    named = [n for n, p in inspect.signature(type(backend).__init__).parameters.items() if n != "self" and p.kind is not p.VAR_KEYWORD]
-    for key in options:
-        if key not in named and key != "target":
-            raise UserError(f"backend {backend.name!r} has no option {key!r}{did_you_mean(key, named)}")
-    return backend
-
-
 def _make_backend(args, **extra):
     from videossr.backends import get_backend
 
-    options = {**_backend_options(args), **extra}
-    return _checked(get_backend(args.backend, **options), options)
+    return get_backend(args.backend, **{**backend_options(args), **extra})
 
 
 def _add_backend_args(p: argparse.ArgumentParser) -> None:
-    from videossr.backends import backend_names
-
-    p.add_argument("--backend", required=True, help=f"inference backend ({', '.join(backend_names())})")
-    p.add_argument("--model", default=None, help="model id or folder, for backends that load one (transformers, openai)")
-    p.add_argument("--backend-opt", action="append", type=_option, metavar="KEY=VALUE",
-                   help="backend option, repeatable (e.g. path=answers.jsonl for replay, skill=2 for synthetic, batch_size=4)")
+    add_backend_args(p)
     p.add_argument("-k", type=positive_int, default=8, help="answers sampled per question (default %(default)s, the paper's group size)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default %(default)s, as in GRPO rollouts)")
     p.add_argument("--max-tokens", type=positive_int, default=None, help="max new tokens per answer (default: the eval default, 128)")
