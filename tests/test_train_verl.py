@@ -23,7 +23,7 @@ pytest.importorskip("hydra")
 
 from videossr.cli import main as cli_main  # noqa: E402
 from videossr.train.data import resolve  # noqa: E402
-from videossr.train.verl import REWARD_PLUGIN, VerlRun, plan, train_sh_text, write  # noqa: E402
+from videossr.train.verl import REWARD_PLUGIN, VerlRun, launch, plan, write  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -189,12 +189,13 @@ def test_ray_submit_command_and_runtime_env(built, tmp_path):
 
 
 @pytest.mark.slow
-def test_submit_to_a_local_ray_head(built, tmp_path):
+def test_submit_to_a_local_ray_head(built, tmp_path, monkeypatch):
     """The generated ``ray job submit`` against a real Ray head (GCS, dashboard, job server) on this machine.
 
-    verl cannot train here, so the entry point after ``--`` is swapped for a probe: it runs as the
-    job with our runtime env, sees its env vars and imports the reward plug-in from the package the
-    runtime env shipped (not from this checkout), as verl's reward workers will.
+    First with the entry point swapped for a probe: it runs as the job with our runtime env, sees
+    its env vars and imports the reward plug-in from the package the runtime env shipped (not from
+    this checkout), as verl's reward workers will. Then ``launch`` submits the real verl job, which
+    gets through verl's config validation and ``ray.init`` on the cluster before it would need GPUs.
     """
     import os
     import socket
@@ -230,6 +231,24 @@ def test_submit_to_a_local_ray_head(built, tmp_path):
         assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
         probe_lines = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("PROBE")]  # the job's log
         assert probe_lines == ["PROBE true True 1.0"], probe_lines
+
+        # launch(): train.sh submits the real verl job (--no-wait); on the cluster verl's main_ppo must pass
+        # validate_config and get through ray.init with our runtime env merged into its own (no GPU: stop there)
+        monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+        monkeypatch.setenv("PATH", f"{Path(ray_bin).parent}{os.pathsep}{os.environ['PATH']}")
+        assert launch(p) == 0
+        from ray.job_submission import JobSubmissionClient
+
+        client = JobSubmissionClient(f"http://127.0.0.1:{dashboard}")
+        (job,) = [j for j in client.list_jobs() if "verl.trainer.main_ppo" in j.entrypoint]
+        logs, deadline = "", time.monotonic() + 120
+        while "Connected to Ray cluster" not in logs and time.monotonic() < deadline and not client.get_job_status(job.submission_id).is_terminal():
+            time.sleep(2)
+            logs = client.get_job_logs(job.submission_id)
+        logs = client.get_job_logs(job.submission_id)
+        client.stop_job(job.submission_id)
+        assert "[validate_config] All configuration checks passed" in logs, logs[-3000:]
+        assert "Connected to Ray cluster" in logs, logs[-3000:]  # ray.init merged our runtime env with verl's
     finally:
         head.terminate()
         head.wait(timeout=60)
