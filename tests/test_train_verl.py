@@ -70,6 +70,7 @@ def test_paper_recipe_passes_verl_validation(built, tmp_path, monkeypatch, nnode
     config = compose_with_verl(plan(run).command, monkeypatch, tmp_path)
 
     assert config.trainer.nnodes == nnodes and config.trainer.n_gpus_per_node == 8
+    assert config.actor_rollout_ref.model.path == "/models/Qwen3-VL-8B-Instruct"
     assert config.data.train_files == str((built / "train.parquet").resolve())
     assert config.data.val_files == str((built / "val.parquet").resolve())  # picked up by default
     assert config.trainer.val_before_train is True and config.trainer.test_freq > 0
@@ -119,10 +120,13 @@ def test_ablation_flags_land_on_their_keys(built, tmp_path, monkeypatch):
     assert near["score"] == 0.0 and 0.8 < near["smooth"] < 1.0 and exact["score"] == 1.0
 
 
-def test_filter_metric_option(built, tmp_path, monkeypatch):
-    run = VerlRun(resolve(built), "/m", tmp_path / "run", filter_zero_variance=True, filter_metric="format_ok")
+def test_filter_metric_and_val_options(built, tmp_path, monkeypatch):
+    other_val = tmp_path / "held-out.parquet"
+    other_val.write_bytes((built / "val.parquet").read_bytes())
+    run = VerlRun(resolve(built, other_val), "/m", tmp_path / "run", filter_zero_variance=True, filter_metric="format_ok")
     config = compose_with_verl(plan(run).command, monkeypatch, tmp_path)
     assert config.algorithm.filter_groups.metric == "format_ok"
+    assert config.data.val_files == str(other_val)  # --val PATH
     assert config.reward.custom_reward_function.name == "compute_score"
 
 
