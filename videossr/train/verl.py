@@ -50,7 +50,7 @@ RUNTIME_ENV_VARS = {
 """Job-level env vars; verl's own defaults for these are dropped when the driver already has them,
 so they never conflict with the runtime env verl's ``ray.init`` adds."""
 
-INSTALL_HINT = 'verl is not installed here: pip install -e ".[verl]" (on a GPU machine; see README, Train)'
+INSTALL_HINT = 'verl is not installed here: pip install "verl[vllm]==0.9.1" (GPU machines; see README, Train)'
 _PLAIN_VALUE = re.compile(r"^[\w/.\-:~+@%]*$")
 
 
