@@ -241,7 +241,7 @@ def overrides(run: VerlRun) -> list[str]:
     return ours + list(run.extra_overrides)
 
 
-def runtime_env(run: VerlRun) -> dict:
+def runtime_env() -> dict:
     """Ray runtime environment of a submitted job: env vars, and this videossr package for the reward workers."""
     import videossr
 
@@ -269,7 +269,7 @@ def plan(run: VerlRun) -> VerlPlan:
     command = (*ENTRY_POINT, *ours)
     env = None
     if run.ray_address:
-        env = runtime_env(run)
+        env = runtime_env()
         runtime_env_file = str((run.out / "runtime_env.yaml").resolve())
         command = ("ray", "job", "submit", f"--address={run.ray_address}", f"--runtime-env={runtime_env_file}", "--no-wait", "--", *command)
     return VerlPlan(run, tuple(ours), command, env, tuple(_notes(run)))
@@ -277,7 +277,8 @@ def plan(run: VerlRun) -> VerlPlan:
 
 def train_sh_text(p: VerlPlan) -> str:
     """A bash script that runs the command; extra arguments are appended as more Hydra overrides."""
-    head, args = p.command[: p.command.index("verl.trainer.main_ppo") + 1], p.command[p.command.index("verl.trainer.main_ppo") + 1:]
+    split = p.command.index(ENTRY_POINT[-1]) + 1
+    head, args = p.command[:split], p.command[split:]
     lines = [shlex.join(head) + " \\"] + [f"    {shlex.quote(a)} \\" for a in args] + ['    "$@"']
     tail = f" 2>&1 | tee -a {shlex.quote(str(p.log_path.resolve()))}" if p.runtime_env is None else ""
     return (
