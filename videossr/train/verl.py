@@ -331,6 +331,6 @@ def launch(p: VerlPlan) -> int:
     if p.runtime_env is None and importlib.util.find_spec("verl") is None:
         raise UserError(INSTALL_HINT)
     if p.runtime_env is not None and shutil.which("ray") is None:
-        raise UserError('the `ray` command is not on PATH: pip install -e ".[ray]"')
+        raise UserError('the `ray` command is not on PATH: pip install "ray[default]" (the Jobs CLI)')
     write(p)
     return subprocess.run(["bash", str(p.train_sh)], env=os.environ.copy()).returncode
