@@ -107,12 +107,19 @@ class RenderExamples:
     def __call__(self, batch: dict[str, list]) -> dict[str, list]:
         out = {"prompt": [], "images": [], "data_source": batch["data_source"], "ground_truth": batch["ground_truth"],
                "sample_id": batch["sample_id"]}
-        for system, user, videos_json in zip(batch["system"], batch["user"], batch["videos"]):
-            videos = json.loads(videos_json)
-            out["prompt"].append(messages(system, user, videos, self.frames_per_video))
-            limits = [int(v["max_pixels"]) for v in videos for _ in keep_frame_indices(len(v["video"]), self.frames_per_video)]
-            out["images"].append([load_image(p, m) for p, m in zip(frame_paths(videos, self.frames_per_video), limits)])
+        rendered: dict[tuple, tuple] = {}  # TRL asks for each prompt once per generation: decode its frames once
+        for key in zip(batch["system"], batch["user"], batch["videos"]):
+            if key not in rendered:
+                rendered[key] = self._render(*key)
+            out["prompt"].append(rendered[key][0])
+            out["images"].append(rendered[key][1])
         return out
+
+    def _render(self, system: str, user: str, videos_json: str) -> tuple[list[dict], list]:
+        videos, keep = json.loads(videos_json), self.frames_per_video
+        limits = [int(v["max_pixels"]) for v in videos for _ in keep_frame_indices(len(v["video"]), keep)]
+        images = [load_image(path, limit) for path, limit in zip(frame_paths(videos, keep), limits)]
+        return messages(system, user, videos, keep), images
 
 
 def trl_dataset(parquet: str | os.PathLike, frames_per_video: int | None = None):
