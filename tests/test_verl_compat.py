@@ -124,13 +124,33 @@ def data_config(tmp_path_factory):
     })
 
 
-@pytest.fixture(scope="module")
-def verl_dataset(dataset_dir, tokenizer, processor, data_config):
-    """RLHFDataset as the trainer builds it: the prompt-length filter runs every row's videos
-    through qwen-vl-utils and the processor (slow: decodes every frame)."""
-    from verl.utils.dataset.rl_dataset import RLHFDataset
+_FILTERED_LENGTH = """
+import sys
+from omegaconf import OmegaConf
+from verl.utils.dataset.rl_dataset import RLHFDataset
+from verl.utils.tokenizer import hf_processor, hf_tokenizer
+checkpoint, parquet, config = sys.argv[1:4]
+dataset = RLHFDataset(parquet, hf_tokenizer(checkpoint), OmegaConf.load(config), processor=hf_processor(checkpoint))
+print("ROWS", len(dataset))
+"""
 
-    return RLHFDataset(str(dataset_dir / "train.parquet"), tokenizer, data_config, processor=processor)
+
+@pytest.fixture(scope="module")
+def verl_filtered_length(dataset_dir, checkpoint, data_config, tmp_path_factory):
+    """len(RLHFDataset) as the trainer builds it: the prompt-length filter runs every row's videos
+    through qwen-vl-utils and the processor (slow: decodes every frame). It runs in a fresh process,
+    as in verl's trainer: ``datasets`` forks workers for the filter, and a fork of a process that
+    has already run torch (other tests in this session) can kill the worker."""
+    import subprocess
+    import sys
+
+    config = tmp_path_factory.mktemp("verl-config") / "data.yaml"
+    OmegaConf.save(data_config, config)
+    env = {**os.environ, "HF_DATASETS_CACHE": str(tmp_path_factory.mktemp("hf-datasets-fresh"))}
+    done = subprocess.run([sys.executable, "-c", _FILTERED_LENGTH, str(checkpoint), str(dataset_dir / "train.parquet"), str(config)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return int(next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("ROWS ")))
 
 
 @pytest.fixture(scope="module")
@@ -255,14 +275,14 @@ def test_parquet_loads_with_datasets(dataset_dir, rows, tmp_path):
 
 
 @pytest.mark.slow
-def test_rlhf_dataset_keeps_and_yields_every_row(verl_dataset, rows):
+def test_rlhf_dataset_keeps_and_yields_every_row(verl_filtered_length, verl_items, rows):
     """RLHFDataset on CPU: its length filter runs our videos through the processor; none may fail."""
     from verl.utils.dataset.rl_dataset import collate_fn
 
     # max_prompt_length is effectively unlimited, so a dropped row means doc2len raised (silently)
-    assert len(verl_dataset) == len(rows), "verl's prompt-length filter dropped rows: an exception in doc2len"
-    for i in range(len(verl_dataset)):
-        item = verl_dataset[i]
+    assert verl_filtered_length == len(rows), "verl's prompt-length filter dropped rows: an exception in doc2len"
+    for i in range(len(verl_items)):
+        item = verl_items[i]
         row = rows[i]
         assert item["index"] == row["extra_info"]["index"] == i
         assert item["data_source"] == row["data_source"]
@@ -275,7 +295,7 @@ def test_rlhf_dataset_keeps_and_yields_every_row(verl_dataset, rows):
         text = "".join(p["text"] for p in user["content"] if p["type"] == "text")
         assert row["extra_info"]["question"] in text
         assert "videos" not in item and "dummy_tensor" in item
-    batch = collate_fn([verl_dataset[i] for i in range(4)])
+    batch = collate_fn([verl_items[i] for i in range(4)])
     assert batch["dummy_tensor"].shape == (4, 1)
     assert list(batch["index"]) == [0, 1, 2, 3]
 
