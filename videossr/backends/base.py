@@ -24,7 +24,7 @@ import hashlib
 import importlib
 import inspect
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, ClassVar, Iterable, Iterator, Union
 
 from videossr.errors import UserError
