@@ -132,6 +132,7 @@ def _worktree(ref: str, out: Path) -> Path:
     path = (out / f"baseline-{ref}").resolve()
     if not path.is_dir():
         out.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], check=True)  # forget worktrees whose folder was deleted
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True, capture_output=True)
     return path
 
