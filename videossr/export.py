@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with av.open(str(tmp), mode="w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
+            stream = container.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast", "threads": "1"})  # one thread per encode: items are encoded in parallel processes
             stream.pix_fmt = "yuv420p"
             for i, fp in enumerate(frame_paths):
                 rgb = _even(np.asarray(Image.open(fp).convert("RGB")))
@@ -173,40 +174,60 @@ def _clip_key(frame_paths: list[str], fps: float) -> str:
 EXPORT_INDEX = "export-index.json"
 
 
-def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: int | None = None, progress: bool = True) -> Path:
+@dataclass(frozen=True)
+class _ClipJob:
+    """The mp4s of one exported item: (file name, frame paths, fps) each, and what they were made from before."""
+
+    out: str
+    clips: tuple[tuple[str, tuple[str, ...], float], ...]
+    previous: tuple[str | None, ...]
+
+
+def _run_clip_job(job: _ClipJob) -> dict[str, str]:
+    """Encode the item's mp4s whose frames or fps changed; returns {file name: content key}."""
+    out, keys = Path(job.out), {}
+    for (name, frames, fps), previous in zip(job.clips, job.previous):
+        keys[name] = _clip_key(list(frames), fps)
+        if previous != keys[name] or not (out / name).is_file():
+            write_mp4(out / name, list(frames), fps)
+    return keys
+
+
+def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: int | None = None, progress: bool = True, workers: int | None = None) -> Path:
     """Write ``out/eval.json`` ({video, question, answer, ...} per sample) and the mp4s it names.
 
     ``video`` is the sample id; its files are ``videos/<sample_id>.mp4`` (jigsaw: one mp4 per
     clip, ``videos/<sample_id>/clip_<k>.mp4``) at the sample fps, so timestamps in the answer
     match the mp4's own time axis. The export owns ``out``: an mp4 is kept from an earlier run
     only if it was made from the same frames and fps (``export-index.json``), and files of an
-    earlier export that this one does not name are deleted.
+    earlier export that this one does not name are deleted. Items are encoded in parallel
+    (``workers``, default all cores).
     """
-    from tqdm import tqdm
-
     from videossr.outputs import claim_output
+    from videossr.parallel import default_workers, run_jobs
 
     out = Path(out)
     rows = load_rows(dataset)[: limit if limit else None]
     claim_output(None, out, kind="export")
     index_path = out / EXPORT_INDEX
     old_index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.is_file() else {}
-    index, items = {}, []
-    for row in tqdm(rows, desc="exporting", unit="sample", disable=not progress):
+    items, jobs = [], []
+    for row in rows:
         info = row["extra_info"]
         sid = info["sample_id"]
         clips = row["videos"]
         names = [f"videos/{sid}.mp4"] if len(clips) == 1 else [f"videos/{sid}/clip_{k + 1}.mp4" for k in range(len(clips))]
-        for name, clip in zip(names, clips):
-            index[name] = _clip_key(clip["video"], clip["sample_fps"])
-            if old_index.get(name) != index[name] or not (out / name).is_file():
-                write_mp4(out / name, clip["video"], clip["sample_fps"])
+        jobs.append(_ClipJob(str(out.resolve()), tuple((n, tuple(c["video"]), float(c["sample_fps"])) for n, c in zip(names, clips)),
+                             tuple(old_index.get(n) for n in names)))
         items.append({
             "video": sid, "video_files": names, "question": info["question"], "answer": row["reward_model"]["ground_truth"],
             "data_source": row["data_source"], "task": info["task"], "variant": info["variant"], "sample_fps": info["sample_fps"],
         })
+    index: dict[str, str] = {}
+    for keys in run_jobs(_run_clip_job, jobs, workers=workers or default_workers(), desc="exporting", progress=progress):
+        index.update(keys)
     _remove_unlisted(out / "videos", {out / name for name in index})
-    atomic.write_json(index_path, index)
+    atomic.write_json(index_path, dict(sorted(index.items())))
     return atomic.write_json(out / "eval.json", items)
 
 

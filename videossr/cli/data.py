@@ -69,7 +69,7 @@ def cmd_preview(args) -> int:
 def cmd_export(args) -> int:
     from videossr.export import export_eval
 
-    path = export_eval(args.dataset, args.out, limit=args.limit, progress=not args.no_progress)
+    path = export_eval(args.dataset, args.out, limit=args.limit, progress=not args.no_progress, workers=args.workers)
     print(f"wrote {path} (videos under {args.out}/videos)")
     return 0
 
@@ -132,6 +132,7 @@ def register(verbs) -> None:
     p.add_argument("dataset", type=Path, help="dataset folder (from build) or a parquet file")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--limit", type=_positive_int, default=None, help="export only the first N samples")
+    p.add_argument("--workers", type=_positive_int, default=None, help="parallel encoder processes (default: all cores)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_export)
 

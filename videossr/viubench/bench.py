@@ -95,7 +95,7 @@ def build_bench(video_dir: str | os.PathLike, out: str | os.PathLike, *, per_sub
                    engine=engine, overwrite=overwrite)
     records = _records(out)
     if export and records:
-        _export(out, records, progress)
+        _export(out, records, progress, workers)
     counts = {name: 0 for name in SUBSETS} | Counter(r["subset"] for r in records)
     reuse = video_reuse(records)
     items_path = atomic.write_jsonl(out / ITEMS_FILE, records)
@@ -136,11 +136,11 @@ def video_reuse(records: list[dict]) -> dict[str, dict]:
     return {name: {"items": len(v), "videos": len(set(v))} for name, v in videos.items() if len(set(v)) < len(v)}
 
 
-def _export(out: Path, records: list[dict], progress: bool) -> None:
+def _export(out: Path, records: list[dict], progress: bool, workers: int | None = None) -> None:
     """The evaluation export into ``out/eval`` (eval.json in item order, with version and subset)."""
     from videossr.export import export_eval
 
-    eval_json = export_eval(out / BUILD_DIR, out / EVAL_DIR, progress=progress)
+    eval_json = export_eval(out / BUILD_DIR, out / EVAL_DIR, progress=progress, workers=workers)
     by_id = {entry["video"]: entry for entry in json.loads(eval_json.read_text(encoding="utf-8"))}
     entries = []
     for r in records:
