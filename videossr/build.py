@@ -191,7 +191,7 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
     lazy = size is not None and not val and size < len(videos)
     needed = max(size, 2 if any(e.needs_donor for e in recipe.entries) else 1) if lazy else None
     synced = sync_store(store, videos, recipe.sampling, workers=workers, progress=progress, engine=engine, usable_needed=needed)
-    finalize(store, synced, asdict(recipe.sampling))
+    sampling = finalize(store, synced, asdict(recipe.sampling))
     usable = sorted((VideoRef(m["video_id"], m["fingerprint"]["blake2b"]) for m in synced.sampled), key=lambda v: v.video_id)
     train_videos, held_videos = split_videos(usable, val, recipe.seed)
     job_settings = {"sampling": asdict(recipe.sampling), "seed": recipe.seed,
@@ -204,7 +204,7 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
             used_keys |= keys
             rss = max(rss, job_rss)
     _collect_garbage(out, used_keys)
-    report = _compile(out, recipe, results, synced.skipped, train_videos, held_videos, size, val_size)
+    report = _compile(out, recipe, results, sampling.skipped, train_videos, held_videos, size, val_size)
     report.not_opened, report.worker_peak_rss_mb = synced.not_needed, rss
     atomic.write_json(out / BUILD_FILE, {"format": BUILD_FORMAT, "settings": settings, "recipe": recipe.canonical(), "complete": True,
                                          "plan": {"train_videos": [v.video_id for v in train_videos], "val_videos": [v.video_id for v in held_videos],
@@ -245,8 +245,8 @@ def _run_split(out: Path, recipe: Recipe, split: str, videos: list[VideoRef], si
                 else:
                     last_skip[item["skip"]["sample_id"]] = item["skip"]
         pending = [a for a in pending if a.sample_id not in done]
-    tried = max_rounds(len(videos)) + 1
-    failed = [{**last_skip[a.sample_id], "task": a.entry.task, "variant": a.entry.variant, "split": split, "videos_tried": min(tried, len(videos))} for a in pending]
+    tried = max_rounds(len(videos)) + 1  # never more than the split's videos
+    failed = [{**last_skip[a.sample_id], "task": a.entry.task, "variant": a.entry.variant, "split": split, "videos_tried": tried} for a in pending]
     return _SplitResult(requested, rows, failed, moved), keys, rss
 
 
@@ -279,12 +279,11 @@ def _compile(out: Path, recipe: Recipe, results: dict[str, _SplitResult], video_
         raise RuntimeError(f"internal error: duplicate sample ids {sorted(k for k, n in Counter(ids).items() if n > 1)[:5]}")
     write_dataset(out, train.rows, recipe=recipe, root=out.resolve(), val_rows=val.rows if val else None)
     failed = train.failed + (val.failed if val else [])
-    clean_skips = [{k: v for k, v in s.items() if k not in ("fingerprint", "sampling")} for s in video_skips]
-    atomic.write_jsonl(out / "skipped.jsonl", [{"kind": "video", **s} for s in sorted(clean_skips, key=lambda s: s["video_id"])]
+    atomic.write_jsonl(out / "skipped.jsonl", [{"kind": "video", **s} for s in video_skips]
                        + [{"kind": "sample", **s} for s in sorted(failed, key=lambda s: s["sample_id"])])
     per_entry = dict(Counter(f"{r['extra_info']['task']}-{r['extra_info']['variant']}" for r in train.rows))
     requested = {e.key: train.requested.get(e.key, 0) for e in recipe.entries}
-    report = BuildReport(out=out, rows=len(train.rows), per_entry=per_entry, video_skips=clean_skips, sample_skips=failed, requested=requested,
+    report = BuildReport(out=out, rows=len(train.rows), per_entry=per_entry, video_skips=video_skips, sample_skips=failed, requested=requested,
                          videos_used=len({r["extra_info"]["video_id"] for r in train.rows}), val_rows=len(val.rows) if val else 0,
                          val_videos=[v.video_id for v in held_videos], moved=train.moved + (val.moved if val else 0))
     atomic.write_json(out / "summary.json", {

@@ -54,28 +54,31 @@ def _table(rows: list[dict], split: str) -> pa.Table:
     return pa.Table.from_pylist(indexed, schema=SCHEMA)
 
 
-def write_dataset(out: Path, rows: list[dict], *, recipe, root: Path, split: str = "train", val_rows: list[dict] | None = None) -> None:
+def write_dataset(out: Path, rows: list[dict], *, recipe, root: Path, val_rows: list[dict] | None = None) -> None:
     """Write the mix (shuffled by the recipe seed), one parquet per entry and, with ``val_rows``,
     ``val.parquet``; frame paths under ``root``. Parquets of an earlier build that this one does
     not make (an entry no longer in the recipe, a val split no longer asked for) are removed."""
     root_text = str(root).rstrip("/")
 
-    def ordered(rows_: list[dict], salt: str) -> list[dict]:
-        rows_ = sorted((_absolute(r, root_text) for r in rows_), key=lambda r: r["extra_info"]["sample_id"])
+    def by_id(rows_: list[dict]) -> list[dict]:
+        return sorted((_absolute(r, root_text) for r in rows_), key=lambda r: r["extra_info"]["sample_id"])
+
+    def shuffled(rows_: list[dict], salt: str) -> list[dict]:
         order = rng_for(recipe.seed, salt, recipe.name).permutation(len(rows_)) if rows_ else []
         return [rows_[i] for i in order]
 
-    atomic.write_parquet(out / TRAIN_FILE, _table(ordered(rows, "mix"), split))
+    train = by_id(rows)
+    atomic.write_parquet(out / TRAIN_FILE, _table(shuffled(train, "mix"), "train"))
     by_entry: dict[str, list[dict]] = {}
-    for r in rows:
+    for r in train:  # in sample-id order
         by_entry.setdefault(f"{r['extra_info']['task']}-{r['extra_info']['variant']}", []).append(r)
     for key, entry_rows in by_entry.items():
-        atomic.write_parquet(out / TASKS_DIR / f"{key}.parquet", _table(sorted((_absolute(r, root_text) for r in entry_rows), key=lambda r: r["extra_info"]["sample_id"]), split))
+        atomic.write_parquet(out / TASKS_DIR / f"{key}.parquet", _table(entry_rows, "train"))
     for stale in (out / TASKS_DIR).glob("*.parquet") if (out / TASKS_DIR).is_dir() else []:
         if stale.stem not in by_entry:
             stale.unlink()
     if val_rows is not None:
-        atomic.write_parquet(out / VAL_FILE, _table(ordered(val_rows, "val"), "val"))
+        atomic.write_parquet(out / VAL_FILE, _table(shuffled(by_id(val_rows), "val"), "val"))
     else:
         (out / VAL_FILE).unlink(missing_ok=True)
     atomic.write_json(out / DATASET_FILE, {"format": "videossr-verl-v1", "root": root_text, "recipe": recipe.name, "seed": recipe.seed, "rows": len(rows),

@@ -224,7 +224,7 @@ def sync_store(store: FrameStore, videos: list[VideoFile], config: SamplingConfi
     records: dict[str, dict] = {}
     stats: dict[str, dict] = {}
     decoded, rss, position = 0, 0.0, 0
-    bar_total = len(videos) if usable_needed is None else min(len(videos), usable_needed)
+    rel_paths = {v.video_id: v.rel_path for v in videos}
     while position < len(videos):
         usable = sum(1 for r in records.values() if "reason" not in r)
         if usable_needed is not None and usable >= usable_needed:
@@ -239,11 +239,11 @@ def sync_store(store: FrameStore, videos: list[VideoFile], config: SamplingConfi
                 records[v.video_id], stats[v.video_id] = record, cache[v.video_id]
             else:
                 jobs.append(_SyncJob(str(store.root.resolve()), v, config, threads, known))
-        desc = "sampling" if bar_total == len(videos) else f"sampling (first {usable_needed} usable)"
+        desc = "sampling" if usable_needed is None else f"sampling (first {usable_needed} usable)"
         for result in run_jobs(_run_sync_job, jobs, workers=workers, desc=desc, progress=progress, engine=engine):
             records[result["video_id"]] = result["record"]
             if result["stat"]:
-                stats[result["video_id"]] = {"rel": next(v.rel_path for v in batch if v.video_id == result["video_id"]), **result["stat"]}
+                stats[result["video_id"]] = {"rel": rel_paths[result["video_id"]], **result["stat"]}
             decoded += result["decoded"]
             rss = max(rss, result["peak_rss_mb"])
     covered = [v.video_id for v in videos if v.video_id in records]
