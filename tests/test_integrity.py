@@ -248,6 +248,7 @@ def test_user_errors_are_one_line_with_exit_2(tmp_path):
         ("build", src, "--out", tmp_path / "o", "--recipe", tmp_path),  # a folder where a file is expected
         ("score", tmp_path, "--dataset", tmp_path),
         ("build", tmp_path / "missing", "--out", tmp_path / "o2"),
+        ("build", src, "--out", tmp_path / "o3", "--val-videos", "some"),
     ]
     for args in cases:
         result = _cli(*args, "--no-progress") if args[0] == "build" else _cli(*args)

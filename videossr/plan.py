@@ -77,7 +77,10 @@ def parse_val(text: str | float | int | None) -> float | int | None:
     """``--val-videos``: a count (``4``) or a fraction of the usable videos (``0.1``)."""
     if text is None:
         return None
-    value = float(text)
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise UserError(f"--val-videos must be a count (e.g. 4) or a fraction below 1 (e.g. 0.1), got {text!r}") from None
     if value <= 0:
         raise UserError(f"--val-videos must be > 0, got {text}")
     if value < 1:
