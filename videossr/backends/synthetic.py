@@ -29,12 +29,11 @@ from typing import Iterator
 import numpy as np
 
 from videossr.backends.base import Backend, Generation, Request, SamplingSettings
+from videossr.diagnose.ladders import OBVIOUS_POOL, SUBTLE_POOL
 from videossr.errors import UserError
 from videossr.seeding import rng_for
 
 VERSION = 1
-OBVIOUS = {"grayscale", "invert", "rotate180", "noise"}
-SUBTLE = {"shuffle", "stutter_hold", "blur", "saturation", "mirror", "zoom_in"}
 
 
 def difficulty(task: str, params: dict) -> float:
@@ -45,7 +44,7 @@ def difficulty(task: str, params: dict) -> float:
         return sum(len(p["instances"]) for p in params["placements"]) / 3.0
     if task == "grounding":
         name = params["perturbation"]
-        return 32.0 / params["length_frames"] + (0.0 if name in OBVIOUS else 2.0 if name in SUBTLE else 1.0)
+        return 32.0 / params["length_frames"] + (0.0 if name in OBVIOUS_POOL else 2.0 if name in SUBTLE_POOL else 1.0)
     raise ValueError(f"the synthetic backend has no difficulty model for task {task!r}")
 
 
