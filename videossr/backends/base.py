@@ -56,10 +56,6 @@ class Video:
     def __repr__(self) -> str:
         return f"Video(frames={len(self.frames)}, sample_fps={self.sample_fps}, first={self.frames[0]!r})"
 
-    @property
-    def duration_s(self) -> float:
-        return len(self.frames) / self.sample_fps
-
     def to_dict(self) -> dict:
         return {"frames": list(self.frames), "sample_fps": self.sample_fps, "max_pixels": self.max_pixels, "min_pixels": self.min_pixels}
 

@@ -95,12 +95,9 @@ def probe_line(p: Probe) -> str:
     return f"{p.index:>4}  {p.label:<34}{p.questions:>9}{p.mean_smooth:>8.3f}{p.mean_strict:>8.3f}{p.zero_variance_smooth:>17.1%}{p.zero_variance_strict:>17.1%}"
 
 
-def rung_recipe(task: str, rung: Rung, *, seed: int, name: str | None = None, description: str | None = None) -> dict:
+def rung_recipe(task: str, rung: Rung, *, seed: int, name: str | None = None) -> dict:
     """The recipe (plain data, as YAML holds it) that builds ``rung`` alone."""
-    data = {"name": name or f"calibrate-{task}", "seed": seed, "entries": [rung.entry(task)]}
-    if description:
-        data["description"] = description
-    return data
+    return {"name": name or f"calibrate-{task}", "seed": seed, "entries": [rung.entry(task)]}
 
 
 def _slug(text: str) -> str:

@@ -93,14 +93,13 @@ class GroupStats:
         """Share of questions whose smooth rewards vary (groups GRPO learns from)."""
         return 1.0 - self.zero_variance_smooth
 
-    def to_dict(self, with_values: bool = False) -> dict:
+    def to_dict(self) -> dict:
+        """The ``diagnose.json`` row (without the per-question values, which questions.jsonl holds)."""
         out = asdict(self)
         out["histogram"] = list(self.histogram)
         out["smooth_std_histogram"] = list(self.smooth_std_histogram)
         out["signal_share"] = self.signal_share
-        values = out.pop("smooth_std_values")
-        if with_values:
-            out["smooth_std_values"] = [round(v, 6) for v in values]
+        del out["smooth_std_values"]
         return out
 
 
