@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from videossr import atomic
-from videossr.diagnose.stats import STD_MAX, GroupStats, task_rows
+from videossr.diagnose.stats import STD_EPS, STD_MAX, GroupStats, task_rows
 
 SIGNAL, NO_SIGNAL = "#3b75af", "#c8453c"
 
@@ -33,8 +33,8 @@ def _strict_panel(ax, s: GroupStats) -> None:
 
 
 def _smooth_panel(ax, s: GroupStats) -> None:
-    zero = [v for v in s.smooth_std_values if v <= 1e-9]
-    rest = [min(v, STD_MAX) for v in s.smooth_std_values if v > 1e-9]
+    zero = [v for v in s.smooth_std_values if v <= STD_EPS]
+    rest = [min(v, STD_MAX) for v in s.smooth_std_values if v > STD_EPS]
     weight = 1.0 / s.questions
     bins = [i * STD_MAX / 20 for i in range(21)]
     if rest:
