@@ -22,18 +22,18 @@ def _make_backend(args, **extra):
 
 
 def _add_backend_args(p: argparse.ArgumentParser) -> None:
+    from videossr.backends.base import DEFAULT_MAX_TOKENS
+
     add_backend_args(p)
     p.add_argument("-k", type=positive_int, default=8, help="answers sampled per question (default %(default)s, the paper's group size)")
     p.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default %(default)s, as in GRPO rollouts)")
-    p.add_argument("--max-tokens", type=positive_int, default=None, help="max new tokens per answer (default: the eval default, 128)")
+    p.add_argument("--max-tokens", type=positive_int, default=DEFAULT_MAX_TOKENS, help="max new tokens per answer (default %(default)s, as eval)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
 def _sampling(args) -> dict:
-    from videossr.backends.base import DEFAULT_MAX_TOKENS
-
-    return {"temperature": args.temperature, "max_tokens": args.max_tokens or DEFAULT_MAX_TOKENS, "seed": args.seed}
+    return {"temperature": args.temperature, "max_tokens": args.max_tokens, "seed": args.seed}
 
 
 def cmd_diagnose(args) -> int:
