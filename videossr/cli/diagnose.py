@@ -8,13 +8,6 @@ from pathlib import Path
 from videossr.cli.common import add_backend_args, backend_options, positive_int
 
 
-def _unit_float(text: str) -> float:
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
-    return value
-
-
 def _make_backend(args, **extra):
     from videossr.backends import get_backend
 
@@ -77,7 +70,7 @@ def register(verbs) -> None:
     p = verbs.add_parser("calibrate", help="turn a task's difficulty knobs until the model's mean smooth reward hits a target; write the recipe")
     p.add_argument("video_dir", type=Path, help="folder of videos to build the probe sets from (never modified)")
     p.add_argument("--task", required=True, choices=tuple(LADDERS), help="task whose difficulty ladder is searched")
-    p.add_argument("--target", type=_unit_float, default=0.5, help="mean smooth reward to reach (default %(default)s)")
+    p.add_argument("--target", type=float, default=0.5, help="mean smooth reward to reach (default %(default)s)")
     p.add_argument("--tolerance", type=float, default=0.05, help="stop when the reward is this close to the target (default %(default)s)")
     p.add_argument("--probe", type=positive_int, default=64, help="samples built per probed setting (default %(default)s)")
     p.add_argument("--start", default=None, help="first rung to probe: its number or its label as printed, e.g. n=8 (default: the task's default setting)")
