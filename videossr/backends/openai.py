@@ -36,6 +36,7 @@ from typing import Iterator
 from videossr.backends.base import Backend, Generation, Request, SamplingSettings, Video
 from videossr.errors import UserError
 from videossr.seeding import stable_seed
+from videossr.train.trl_data import timestamp_text
 
 VIDEO_MODES = ("video", "frames")
 API_KEY_ENV = "OPENAI_API_KEY"
@@ -115,7 +116,7 @@ class OpenAIBackend(Backend):
             return [{"type": "video_url", "video_url": {"url": "data:video/jpeg;base64," + ",".join(encoded)}}]
         parts = []
         for i, data in enumerate(encoded):
-            parts.append({"type": "text", "text": f"<{i / video.sample_fps:.1f} seconds>"})
+            parts.append({"type": "text", "text": timestamp_text(i / video.sample_fps)})
             parts.append({"type": "image_url", "image_url": {"url": "data:image/jpeg;base64," + data}})
         return parts
 
