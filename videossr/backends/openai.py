@@ -36,7 +36,7 @@ from typing import Iterator
 from videossr.backends.base import Backend, Generation, Request, SamplingSettings, Video
 from videossr.errors import UserError
 from videossr.seeding import stable_seed
-from videossr.train.trl_data import timestamp_text
+from videossr.train.trl_data import load_image, timestamp_text
 
 VIDEO_MODES = ("video", "frames")
 API_KEY_ENV = "OPENAI_API_KEY"
@@ -52,21 +52,19 @@ def _openai():
 
 
 def _jpeg_bytes(path: str, max_pixels: int | None) -> bytes:
+    """The frame's JPEG as it is, or shrunk to ``max_pixels`` as the TRL route shrinks training frames."""
     with open(path, "rb") as fh:
         data = fh.read()
     if not max_pixels:
         return data
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-        if width * height <= max_pixels:
+    with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        if image.width * image.height <= max_pixels:
             return data
-        scale = (max_pixels / float(width * height)) ** 0.5
-        resized = image.convert("RGB").resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.BICUBIC)
-        out = io.BytesIO()
-        resized.save(out, format="JPEG", quality=90)
-        return out.getvalue()
+    out = io.BytesIO()
+    load_image(path, max_pixels).save(out, format="JPEG", quality=90)
+    return out.getvalue()
 
 
 class OpenAIBackend(Backend):
