@@ -30,12 +30,17 @@ def _sampling(args) -> dict:
 
 
 def cmd_diagnose(args) -> int:
+    from contextlib import nullcontext
+
     from videossr.diagnose import diagnose
 
     out = args.out or Path(f"diagnose-{args.target.stem or 'target'}")
-    backend = (lambda target: _make_backend(args, target=target)) if args.backend == "replay" else _make_backend(args)
-    result = diagnose(args.target, backend, out, k=args.k, limit=args.limit, task=args.task, video_dir=args.video_dir, max_frames=args.max_frames,
-                      progress=not args.no_progress, overwrite=args.overwrite, **_sampling(args))
+    # replay matches answers to items by id, so it is built on the loaded target (its close does nothing);
+    # any other backend is built here and closed when done, as eval and calibrate do
+    made = nullcontext(lambda target: _make_backend(args, target=target)) if args.backend == "replay" else _make_backend(args)
+    with made as backend:
+        result = diagnose(args.target, backend, out, k=args.k, limit=args.limit, task=args.task, video_dir=args.video_dir, max_frames=args.max_frames,
+                          progress=not args.no_progress, overwrite=args.overwrite, **_sampling(args))
     print(result.summary_text())
     return 0 if result.stats else 1
 
