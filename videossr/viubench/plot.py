@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -42,13 +43,9 @@ def plot_rows(rows: list[TableRow], path: str | os.PathLike, *, title: str | Non
     ax.set_title(title or f"VIUBench {BENCH_VERSION}")
     ax.legend(fontsize=8, ncol=min(5, len(rows)), loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(atomic.TMP_PREFIX + path.name)
+    buffer = io.BytesIO()
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        fig.savefig(buffer, format="png")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic.write_bytes(path, buffer.getvalue())
