@@ -16,7 +16,6 @@ from videossr.errors import UserError
 from videossr.evaluate.report import group_report
 from videossr.evaluate.target import EvalItem, ItemScore, Target
 from videossr.rewards import compute
-from videossr.rewards.parsing import locate_answer
 
 VIDEO_TOKEN = "<video>"
 
@@ -46,8 +45,7 @@ def _row_item(row: dict) -> EvalItem:
 
 def score_with_rewards(item: EvalItem, text: str) -> ItemScore:
     result = compute(item.payload, text, item.ground_truth)
-    parsed = locate_answer(text)[0] if result.format_ok else None
-    return ItemScore(score=result.score, strict=result.strict, parsed=parsed.strip() if parsed is not None else None, format_ok=result.format_ok)
+    return ItemScore.from_reward(result, text, result.score)
 
 
 def _report(target: Target, results: dict, *, label: str = "model") -> dict:

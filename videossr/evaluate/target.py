@@ -47,6 +47,15 @@ class ItemScore:
     def to_dict(self) -> dict:
         return {"score": self.score, "strict": self.strict, "parsed": self.parsed, "format_ok": self.format_ok, **dict(self.metrics)}
 
+    @classmethod
+    def from_reward(cls, result, text: str, score: float) -> "ItemScore":
+        """``score`` with the strict value and format check of a :class:`videossr.rewards.RewardResult`
+        for ``text``; ``parsed`` is the answer region the reward read (``None`` on a format failure)."""
+        from videossr.rewards.parsing import locate_answer
+
+        parsed = locate_answer(text)[0] if result.format_ok else None
+        return cls(score=score, strict=result.strict, parsed=parsed.strip() if parsed is not None else None, format_ok=result.format_ok)
+
 
 @dataclass(frozen=True)
 class EvalItem:

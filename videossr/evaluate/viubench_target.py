@@ -14,7 +14,6 @@ from pathlib import Path
 
 from videossr.backends.base import Request, Video
 from videossr.evaluate.target import EvalItem, ItemScore, Target
-from videossr.rewards.parsing import locate_answer
 
 
 def _request(item) -> Request:
@@ -26,32 +25,24 @@ def _request(item) -> Request:
 
 
 def _score(item: EvalItem, text: str) -> ItemScore:
-    from videossr.viubench import item_result
+    from videossr.viubench.scorer import METRIC, item_result
 
     result = item_result(item.payload, text)
-    parsed = locate_answer(text)[0] if result.format_ok else None
-    return ItemScore(score=result.detail("viubench"), strict=result.strict, parsed=parsed.strip() if parsed is not None else None, format_ok=result.format_ok)
+    return ItemScore.from_reward(result, text, result.detail(METRIC))
 
 
 def _report(target: Target, results: dict, *, label: str = "model") -> dict:
-    from videossr.viubench import SUBSETS, Report, SubsetScore
+    from videossr.viubench import Report
+    from videossr.viubench.scorer import subset_scores
     from videossr.viubench.table import TableRow, format_counts, format_table
 
-    per_subset = {name: [] for name in SUBSETS}
-    missing = dict.fromkeys(SUBSETS, 0)
-    unparsable = dict.fromkeys(SUBSETS, 0.0)
-    for item in target.items:
-        subset = item.groups["subset"]
+    def outcome(item: EvalItem) -> tuple[str, float | None, float]:
         scores = results.get(item.id)
         if not scores:
-            missing[subset] += 1
-            per_subset[subset].append(0.0)
-            continue
-        per_subset[subset].append(sum(s.score for s in scores) / len(scores))
-        unparsable[subset] += sum(0.0 if s.format_ok else 1.0 for s in scores) / len(scores)
-    subsets = {name: SubsetScore(name, len(v), len(v) - missing[name], missing[name], round(unparsable[name]), sum(v) / len(v) if v else None)
-               for name, v in per_subset.items()}
-    report = Report(label=label, subsets=subsets, bench={k: target.info.get(k) for k in ("fingerprint", "seed")})
+            return item.groups["subset"], None, 0.0
+        return item.groups["subset"], sum(s.score for s in scores) / len(scores), sum(0.0 if s.format_ok else 1.0 for s in scores) / len(scores)
+
+    report = Report(label=label, subsets=subset_scores(map(outcome, target.items)), bench={k: target.info.get(k) for k in ("fingerprint", "seed")})
     out = report.to_dict()
     out["kind"] = "viubench"
     out["table"] = format_table([TableRow.from_report(report)]) + "\n\n" + format_counts(report)
