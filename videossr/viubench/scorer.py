@@ -30,6 +30,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import fmean
+from typing import Iterable
 
 from videossr.errors import UserError
 from videossr.rewards import RewardResult, compute
@@ -116,26 +117,35 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else 100.0 * value
 
 
-def score_report(items: list[Item], responses: dict[str, str | None], *, label: str = "yours") -> Report:
-    """Score ``responses`` ({item id: raw text, or None for no answer}) over ``items``."""
+def subset_scores(outcomes: Iterable[tuple[str, float | None, float]]) -> dict[str, SubsetScore]:
+    """Per-subset scores from one ``(subset, score, unparsable)`` per item: ``score`` None for an
+    item without a prediction (it scores 0 and counts as missing), ``unparsable`` the fraction of
+    the item's outputs the parser could not read (summed per subset and rounded to a count)."""
     per_subset: dict[str, list[float]] = {name: [] for name in SUBSETS}
     missing = dict.fromkeys(SUBSETS, 0)
-    unparsable = dict.fromkeys(SUBSETS, 0)
-    for item in items:
-        response = responses.get(item.id)
-        if response is None:
-            missing[item.subset] += 1
-            per_subset[item.subset].append(0.0)
-            continue
-        result = item_result(item, response)
-        unparsable[item.subset] += not result.format_ok
-        per_subset[item.subset].append(result.detail(METRIC))
-    ids = {item.id for item in items}
-    subsets = {
-        name: SubsetScore(name, len(scores), len(scores) - missing[name], missing[name], unparsable[name], fmean(scores) if scores else None)
+    unparsable = dict.fromkeys(SUBSETS, 0.0)
+    for name, score, unreadable in outcomes:
+        missing[name] += score is None
+        per_subset[name].append(0.0 if score is None else score)
+        unparsable[name] += unreadable
+    return {
+        name: SubsetScore(name, len(scores), len(scores) - missing[name], missing[name], round(unparsable[name]), fmean(scores) if scores else None)
         for name, scores in per_subset.items()
     }
-    return Report(label=label, subsets=subsets, unknown_ids=sum(1 for k in responses if k not in ids))
+
+
+def score_report(items: list[Item], responses: dict[str, str | None], *, label: str = "yours") -> Report:
+    """Score ``responses`` ({item id: raw text, or None for no answer}) over ``items``."""
+
+    def outcome(item: Item) -> tuple[str, float | None, float]:
+        response = responses.get(item.id)
+        if response is None:
+            return item.subset, None, 0.0
+        result = item_result(item, response)
+        return item.subset, result.detail(METRIC), 0.0 if result.format_ok else 1.0
+
+    ids = {item.id for item in items}
+    return Report(label=label, subsets=subset_scores(map(outcome, items)), unknown_ids=sum(1 for k in responses if k not in ids))
 
 
 @dataclass
