@@ -16,22 +16,12 @@ from videossr.errors import UserError
 from videossr.evaluate.report import group_report
 from videossr.evaluate.target import EvalItem, ItemScore, Target
 from videossr.rewards import compute
-
-VIDEO_TOKEN = "<video>"
+from videossr.viubench.items import interleave
 
 
 def request_from_prompt(system: str, user_text: str, videos: list[Video]) -> Request:
     """Split ``user_text`` at each ``<video>`` and put the videos there, in order."""
-    pieces = user_text.split(VIDEO_TOKEN)
-    if len(pieces) - 1 != len(videos):
-        raise ValueError(f"user text has {len(pieces) - 1} <video> markers for {len(videos)} videos")
-    parts: list = []
-    for i, piece in enumerate(pieces):
-        if piece:
-            parts.append(piece)
-        if i < len(videos):
-            parts.append(videos[i])
-    return Request(system=system, parts=tuple(parts))
+    return Request(system=system, parts=interleave(user_text, videos))
 
 
 def _row_item(row: dict) -> EvalItem:

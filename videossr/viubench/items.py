@@ -26,7 +26,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
 from videossr.errors import UserError
 from videossr.viubench.subsets import BENCH_VERSION, subset
@@ -86,14 +86,22 @@ class Item:
         """The user message as ordered parts: text strings and :class:`Clip` videos, e.g.
         ``(Clip, "\\nSome frames...")`` or ``("Clip 1: ", Clip, "\\nClip 2: ", Clip, ...)``.
         Empty text pieces are dropped."""
-        texts = self.user.split(VIDEO_TOKEN)
-        parts: list[Part] = []
-        for k, text in enumerate(texts):
-            if text:
-                parts.append(text)
-            if k < len(self.clips):
-                parts.append(Clip(self.clips[k], self.sample_fps, self.max_pixels, self.min_pixels))
-        return tuple(parts)
+        return interleave(self.user, [Clip(frames, self.sample_fps, self.max_pixels, self.min_pixels) for frames in self.clips])
+
+
+def interleave(text: str, videos: Sequence) -> tuple:
+    """``text`` split at each ``<video>``, with ``videos`` put there in order; empty text pieces dropped.
+    ValueError when the number of markers and of videos differ."""
+    pieces = text.split(VIDEO_TOKEN)
+    if len(pieces) - 1 != len(videos):
+        raise ValueError(f"user text has {len(pieces) - 1} {VIDEO_TOKEN} markers for {len(videos)} videos")
+    parts = []
+    for k, piece in enumerate(pieces):
+        if piece:
+            parts.append(piece)
+        if k < len(videos):
+            parts.append(videos[k])
+    return tuple(parts)
 
 
 def item_record(row: dict) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from videossr import atomic
 from videossr.errors import UserError
-from videossr.viubench.items import VIDEO_TOKEN, check_version, load_items
+from videossr.viubench.items import check_version, interleave, load_items
 from videossr.viubench.scorer import METRIC, score_answer
 from videossr.viubench.subsets import BENCH_VERSION, SUBSETS
 
@@ -131,13 +131,8 @@ def _check(doc: dict) -> None:
 def doc_to_messages(doc: dict, lmms_eval_specific_kwargs: dict | None = None) -> list[dict]:
     """System prompt + the user turn: text pieces and one video part per clip, in order."""
     _check(doc)
-    content: list[dict] = []
-    pieces = doc["user"].split(VIDEO_TOKEN)
-    for k, text in enumerate(pieces):
-        if text:
-            content.append({"type": "text", "text": text})
-        if k < len(doc["videos"]):
-            content.append({"type": "video", "url": doc["videos"][k]})
+    parts = interleave(doc["user"], [{"type": "video", "url": url} for url in doc["videos"]])
+    content = [{"type": "text", "text": p} if isinstance(p, str) else p for p in parts]
     return [{"role": "system", "content": [{"type": "text", "text": doc["system_prompt"]}]}, {"role": "user", "content": content}]
 
 
