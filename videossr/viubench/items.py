@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Sequence, Union
 
 from videossr.errors import UserError
-from videossr.viubench.subsets import BENCH_VERSION, subset
+from videossr.viubench.subsets import BENCH_VERSION, subset_for
 
 BENCH_FILE, ITEMS_FILE = "bench.json", "items.jsonl"
 VIDEO_TOKEN = "<video>"
@@ -107,7 +107,7 @@ def interleave(text: str, videos: Sequence) -> tuple:
 def item_record(row: dict) -> dict:
     """An ``items.jsonl`` line from a build row (verl schema) whose frame paths are relative to BENCH."""
     info = row["extra_info"]
-    sub = subset(f"{info['task']}_{info['variant']}")
+    sub = subset_for(info["task"], info["variant"])
     messages = {m["role"]: m["content"] for m in row["prompt"]}
     first = row["videos"][0]
     return {
@@ -120,18 +120,14 @@ def item_record(row: dict) -> dict:
     }
 
 
-def _absolute(root: Path, rel: str) -> str:
-    return str(root / rel)
-
-
 def item_from_record(record: dict, root: Path) -> Item:
     return Item(
         id=record["id"], subset=record["subset"], task=record["task"], variant=record["variant"], ability=record["ability"],
         data_source=record["data_source"], video_id=record["video_id"], system_prompt=record["system_prompt"],
         user=record["user"], question=record["question"], answer=record["answer"],
-        clips=tuple(tuple(_absolute(root, p) for p in clip) for clip in record["clips"]), sample_fps=float(record["sample_fps"]),
+        clips=tuple(tuple(str(root / p) for p in clip) for clip in record["clips"]), sample_fps=float(record["sample_fps"]),
         max_pixels=record.get("max_pixels"), min_pixels=record.get("min_pixels"),
-        eval_files=tuple(_absolute(root, p) for p in record.get("eval_files", ())), params=record.get("params", {}),
+        eval_files=tuple(str(root / p) for p in record.get("eval_files", ())), params=record.get("params", {}),
     )
 
 

@@ -59,8 +59,7 @@ def subset(name: str) -> Subset:
 
 def subset_for(task: str, variant: str) -> Subset:
     """The subset a build row of ``task``/``variant`` belongs to."""
-    name = f"{task}_{variant}"
-    return subset(name)
+    return subset(f"{task}_{variant}")
 
 
 def subsets_of_task(task: str) -> tuple[str, ...]:
