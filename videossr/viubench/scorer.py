@@ -99,7 +99,7 @@ class Report:
 
     def to_dict(self) -> dict:
         """JSON report: fractions as percent (full precision), counts per subset."""
-        pct = _percent
+        pct = percent
         return {
             "viubench_version": BENCH_VERSION, "label": self.label, "bench": self.bench,
             "subsets": {n: {**asdict(s), "score": pct(s.score)} for n, s in self.subsets.items()},
@@ -113,7 +113,8 @@ class Report:
         }
 
 
-def _percent(value: float | None) -> float | None:
+def percent(value: float | None) -> float | None:
+    """A fraction as percent (None stays None)."""
     return None if value is None else 100.0 * value
 
 

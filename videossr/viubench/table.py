@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 
 from videossr.viubench.published import PublishedRow
-from videossr.viubench.scorer import Report
+from videossr.viubench.scorer import Report, percent
 from videossr.viubench.subsets import ABILITIES, BENCH_VERSION, SUBSET_INFO, SUBSETS, TASKS, subsets_of_task
 
 LABEL_WIDTH = 36  # fits "Qwen3-VL-235B-A22B-Instruct (paper)"
@@ -35,7 +35,7 @@ class TableRow:
 
     @classmethod
     def from_report(cls, report: Report) -> "TableRow":
-        pct = lambda v: None if v is None else 100.0 * v  # noqa: E731
+        pct = percent
         return cls(report.label, {s: pct(report.subset_score(s)) for s in SUBSETS}, {t: pct(report.task_score(t)) for t in TASKS},
                    {a: pct(report.ability_score(a)) for a in ABILITIES}, pct(report.overall))
 
@@ -90,7 +90,7 @@ def format_counts(report: Report) -> str:
     """Per subset: items, answered, missing and unparsable predictions (both score 0), score."""
     lines = [f"{'subset':<24} {'items':>6} {'answered':>9} {'missing':>8} {'unparsable':>11} {'score':>6}"]
     for name, s in report.subsets.items():
-        lines.append(f"{name:<24} {s.items:>6} {s.answered:>9} {s.missing:>8} {s.unparsable:>11} {_num(None if s.score is None else 100 * s.score, 6)}")
+        lines.append(f"{name:<24} {s.items:>6} {s.answered:>9} {s.missing:>8} {s.unparsable:>11} {_num(percent(s.score), 6)}")
     notes = []
     if report.unknown_ids:
         notes.append(f"{report.unknown_ids} prediction(s) name ids that are not items of this benchmark (ignored)")
