@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,6 @@ def score_command(predictions: list[str | os.PathLike], bench_dir: str | os.Path
     if written:
         print("wrote " + ", ".join(written))
     if not any(s.answered for r in scored.reports for s in r.subsets.values()):
-        print("error: no prediction matched an item of the benchmark (wrong --bench?)", file=__import__("sys").stderr)
+        print("error: no prediction matched an item of the benchmark (wrong --bench?)", file=sys.stderr)
         return 1
     return 0
