@@ -11,13 +11,13 @@ DEFAULT_PLOT_MODELS = ("GPT-5", "Gemini-2.5-Pro", "Qwen3-VL-8B-Instruct", "Video
 
 
 def cmd_build(args) -> int:
-    from videossr.viubench.bench import build_bench
+    from videossr.viubench.bench import BUILD_DIR, build_bench
 
     report = build_bench(args.video_dir, args.out, per_subset=args.per_subset, seed=args.seed, workers=args.workers,
                          progress=not args.no_progress, engine=args.engine, overwrite=args.overwrite)
     print(report.summary_text())
     if report.items == 0:
-        print(f"error: no VIUBench item could be built from {args.video_dir} (see {args.out}/build/skipped.jsonl)", file=sys.stderr)
+        print(f"error: no VIUBench item could be built from {args.video_dir} (see {args.out / BUILD_DIR / 'skipped.jsonl'})", file=sys.stderr)
         return 1
     return 0
 
