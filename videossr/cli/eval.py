@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from videossr.cli.common import add_backend_args, backend_options
-from videossr.cli.common import positive_int as _positive_int
+from videossr.cli.common import add_backend_args, backend_options, positive_int
 
 
 def cmd_eval(args) -> int:
@@ -33,12 +32,12 @@ def register(verbs) -> None:
     g = p.add_argument_group("target")
     g.add_argument("--task", choices=("vqa", "vtg"), help="outside JSON: multiple-choice VQA or temporal grounding (default: from the answers)")
     g.add_argument("--video-dir", help="outside JSON: the folder its videos are in")
-    g.add_argument("--max-frames", type=_positive_int, default=DEFAULT_MAX_FRAMES, help="outside JSON: fps 2 capped at this many frames (paper: 32, 48, 64; default %(default)s)")
-    g.add_argument("--limit", type=_positive_int, help="only the first N items")
+    g.add_argument("--max-frames", type=positive_int, default=DEFAULT_MAX_FRAMES, help="outside JSON: fps 2 capped at this many frames (paper: 32, 48, 64; default %(default)s)")
+    g.add_argument("--limit", type=positive_int, help="only the first N items")
     g = p.add_argument_group("sampling")
-    g.add_argument("-n", type=_positive_int, default=1, help="outputs per item (default %(default)s)")
+    g.add_argument("-n", type=positive_int, default=1, help="outputs per item (default %(default)s)")
     g.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default %(default)s)")
-    g.add_argument("--max-tokens", type=_positive_int, default=DEFAULT_MAX_TOKENS, help="max new tokens per output (default %(default)s)")
+    g.add_argument("--max-tokens", type=positive_int, default=DEFAULT_MAX_TOKENS, help="max new tokens per output (default %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="sampling seed (default %(default)s)")
     add_backend_args(p)
     g = p.add_argument_group("run")
