@@ -50,10 +50,11 @@ def _report(target: Target, results: dict, *, label: str = "model") -> dict:
 
 
 def load_viubench(path: Path, *, limit: int | None = None) -> Target:
-    from videossr.viubench import BENCH_VERSION, load_items, read_bench_meta
+    from videossr.viubench import BENCH_VERSION
+    from videossr.viubench.items import load_bench
 
-    meta = read_bench_meta(path)
-    items = load_items(path)[:limit]
+    meta, items = load_bench(path)
+    items = items[:limit]
     eval_items = tuple(EvalItem(id=item.id, request=_request(item), ground_truth=item.answer,
                                 groups={"subset": item.subset, "task": item.task, "variant": item.variant}, payload=item) for item in items)
     info = {"kind": "viubench", "path": str(path.resolve()), "viubench_version": BENCH_VERSION, "fingerprint": meta.get("fingerprint"),

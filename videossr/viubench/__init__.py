@@ -12,12 +12,12 @@ Importing this package is light (no numpy, torch or video decoding); the build, 
 plot and lmms-eval export import what they need when called.
 """
 
-from videossr.viubench.items import BENCH_FILE, ITEMS_FILE, Clip, Item, load_items, read_bench_meta
+from videossr.viubench.items import BENCH_FILE, ITEMS_FILE, Clip, Item, load_bench, load_items, read_bench_meta
 from videossr.viubench.scorer import Report, SubsetScore, item_result, read_predictions, score_item, score_predictions, score_report
 from videossr.viubench.subsets import ABILITIES, BENCH_VERSION, SUBSET_INFO, SUBSETS, TASKS, Subset, subset
 
 __all__ = [
     "ABILITIES", "BENCH_FILE", "BENCH_VERSION", "ITEMS_FILE", "SUBSETS", "SUBSET_INFO", "TASKS",
     "Clip", "Item", "Report", "Subset", "SubsetScore",
-    "item_result", "load_items", "read_bench_meta", "read_predictions", "score_item", "score_predictions", "score_report", "subset",
+    "item_result", "load_bench", "load_items", "read_bench_meta", "read_predictions", "score_item", "score_predictions", "score_report", "subset",
 ]

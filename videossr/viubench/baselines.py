@@ -27,7 +27,7 @@ import numpy as np
 from videossr import atomic
 from videossr.names import unknown
 from videossr.seeding import rng_for
-from videossr.viubench.items import Item, load_items, read_bench_meta
+from videossr.viubench.items import Item, load_bench
 from videossr.viubench.subsets import BENCH_VERSION
 
 Guess = Callable[[Item, np.random.Generator], str]
@@ -85,8 +85,7 @@ def baseline_responses(name: str, items: list[Item], *, seed: int = 0) -> dict[s
 
 def write_baseline(name: str, bench_dir: str | os.PathLike, out: str | os.PathLike, *, seed: int = 0) -> Path:
     """Write baseline ``name``'s predictions for a VIUBench folder (JSONL, versioned, one line per item)."""
-    meta = read_bench_meta(bench_dir)
-    items = load_items(bench_dir)
+    meta, items = load_bench(bench_dir)
     responses = baseline_responses(name, items, seed=seed)
     lines = [{"id": item.id, "response": responses[item.id], "viubench_version": BENCH_VERSION, "bench": meta["fingerprint"],
               "baseline": name, "seed": seed} for item in items]

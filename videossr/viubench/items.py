@@ -153,13 +153,11 @@ def read_bench_meta(bench_dir: str | os.PathLike) -> dict:
     return meta
 
 
-def load_items(bench_dir: str | os.PathLike) -> list[Item]:
-    """Every item of a VIUBench folder in file order (paper subset order), frame paths absolute.
-
-    Refuses a folder (or an item line) whose ``viubench_version`` differs from :data:`BENCH_VERSION`.
-    """
+def load_bench(bench_dir: str | os.PathLike) -> tuple[dict, list[Item]]:
+    """``bench.json`` (version-checked, see :func:`read_bench_meta`) and :func:`load_items`'s items,
+    each file read once."""
     bench_dir = Path(bench_dir)
-    read_bench_meta(bench_dir)
+    meta = read_bench_meta(bench_dir)
     root = bench_dir.resolve()
     items = []
     with open(bench_dir / ITEMS_FILE, encoding="utf-8") as fh:
@@ -169,4 +167,12 @@ def load_items(bench_dir: str | os.PathLike) -> list[Item]:
             record = json.loads(line)
             check_version(record.get("viubench_version"), f"{bench_dir / ITEMS_FILE} line {number}")
             items.append(item_from_record(record, root))
-    return items
+    return meta, items
+
+
+def load_items(bench_dir: str | os.PathLike) -> list[Item]:
+    """Every item of a VIUBench folder in file order (paper subset order), frame paths absolute.
+
+    Refuses a folder (or an item line) whose ``viubench_version`` differs from :data:`BENCH_VERSION`.
+    """
+    return load_bench(bench_dir)[1]

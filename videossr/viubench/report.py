@@ -9,7 +9,8 @@ from pathlib import Path
 
 from videossr import atomic
 from videossr.viubench.published import PublishedRow, select
-from videossr.viubench.scorer import Report, score_predictions
+from videossr.viubench.items import load_bench
+from videossr.viubench.scorer import Report, score_file
 from videossr.viubench.subsets import BENCH_VERSION
 from videossr.viubench.table import TableRow, format_counts, format_table, to_csv
 
@@ -42,13 +43,14 @@ def score_files(predictions: list[str | os.PathLike], bench_dir: str | os.PathLi
 
     ``compare``: published model names to show beside, ``[]`` for all of them, None for none.
     """
+    meta, items = load_bench(bench_dir)
     reports, seen = [], set()
     for path in predictions:
         label = Path(path).stem
         while label in seen:
             label += "'"
         seen.add(label)
-        reports.append(score_predictions(path, bench_dir, label=label))
+        reports.append(score_file(path, meta, items, label=label))
     return Scored(reports, select(compare) if compare is not None else [])
 
 

@@ -34,7 +34,7 @@ from typing import Iterable
 
 from videossr.errors import UserError
 from videossr.rewards import RewardResult, compute
-from videossr.viubench.items import Item, check_version, load_items, read_bench_meta
+from videossr.viubench.items import Item, check_version, load_bench
 from videossr.viubench.subsets import ABILITIES, BENCH_VERSION, SUBSETS, TASKS, subsets_of_ability, subsets_of_task
 
 METRIC = "viubench"  # the RewardResult detail every task scorer fills with the VIUBench item metric
@@ -197,9 +197,14 @@ def read_predictions(path: str | os.PathLike, *, fingerprint: str | None = None)
 
 def score_predictions(predictions: str | os.PathLike, bench_dir: str | os.PathLike, *, label: str | None = None) -> Report:
     """Score a predictions file against a VIUBench folder."""
-    meta = read_bench_meta(bench_dir)
+    meta, items = load_bench(bench_dir)
+    return score_file(predictions, meta, items, label=label)
+
+
+def score_file(predictions: str | os.PathLike, meta: dict, items: list[Item], *, label: str | None = None) -> Report:
+    """Score a predictions file against a loaded VIUBench folder (``meta, items = load_bench(BENCH)``)."""
     preds = read_predictions(predictions, fingerprint=meta.get("fingerprint"))
-    report = score_report(load_items(bench_dir), preds.responses, label=label or Path(predictions).stem)
+    report = score_report(items, preds.responses, label=label or Path(predictions).stem)
     report.versioned = preds.versioned
     report.bench = {k: meta.get(k) for k in ("fingerprint", "seed", "per_subset", "counts")}
     return report
