@@ -14,7 +14,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from videossr.viubench.published import PublishedRow
+from videossr.viubench.published import AVERAGE_COLUMNS, PublishedRow
 from videossr.viubench.scorer import Report, percent
 from videossr.viubench.subsets import ABILITIES, BENCH_VERSION, SUBSET_INFO, SUBSETS, TASKS, subsets_of_task
 
@@ -101,7 +101,7 @@ def format_counts(report: Report) -> str:
     return "\n".join(lines + notes)
 
 
-CSV_COLUMNS = ["model", "source", *SUBSETS, "avg_counting", "avg_grounding", "avg_jigsaw", "overall", *(f"avg_{a.replace('-', '_')}" for a in ABILITIES),
+CSV_COLUMNS = ["model", "source", *SUBSETS, *(AVERAGE_COLUMNS[t] for t in TASKS), "overall", *(f"avg_{a.replace('-', '_')}" for a in ABILITIES),
                "viubench_version"]
 
 
