@@ -27,6 +27,7 @@ from typing import Callable
 from videossr.backends.base import Request
 from videossr.errors import UserError
 from videossr.names import did_you_mean
+from videossr.viubench.items import BENCH_FILE, ITEMS_FILE
 
 TARGET_KINDS = ("viubench", "dataset", "vqa", "vtg")
 DEFAULT_MAX_FRAMES = 32  # outside benchmarks: fps 2 capped at 32 (the paper also reports 48 and 64)
@@ -113,7 +114,7 @@ class Target:
 def detect_kind(path: Path) -> str:
     """``viubench`` / ``dataset`` / ``outside`` for a path, from the files it holds."""
     if path.is_dir():
-        if (path / "bench.json").is_file() and (path / "items.jsonl").is_file():
+        if (path / BENCH_FILE).is_file() and (path / ITEMS_FILE).is_file():
             return "viubench"
         if (path / "train.parquet").is_file():
             return "dataset"
