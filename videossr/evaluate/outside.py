@@ -146,7 +146,7 @@ def load_outside(path: Path, *, task: str | None, video_dir: Path, max_frames: i
     ids = [str(e.get("id", f"{i:06d}")) for i, e in enumerate(entries)]
     if len(set(ids)) != len(ids):
         raise UserError(f"{path}: item ids are not unique")
-    videos: dict[str, tuple | str] = {}
+    videos: dict[str, tuple[Video, tuple[float, ...]] | str] = {}  # a sampled video and its frames' source seconds, or why not
     names = sorted({str(e["video"]) for e in entries})
     for name in tqdm(names, desc="sample videos", unit="video", disable=not progress):
         source = _resolve_video(video_dir, name)
@@ -161,16 +161,16 @@ def load_outside(path: Path, *, task: str | None, video_dir: Path, max_frames: i
     items = []
     for item_id, entry in zip(ids, entries):
         sampled = videos[str(entry["video"])]
-        video = sampled[0] if isinstance(sampled, tuple) else sampled
+        error = sampled if isinstance(sampled, str) else None
+        video, pts_seconds = (None, ()) if error else sampled
         answer = str(entry["answer"]).strip()
         if task == "vqa":
             payload = option_letters(entry["question"])
         else:
-            payload = (parse_truth_interval(answer), video.sample_fps if isinstance(video, Video) else 1.0, sampled[1] if isinstance(sampled, tuple) else ())
+            payload = (parse_truth_interval(answer), 1.0 if error else video.sample_fps, pts_seconds)
         groups = {"task": task, **{k: str(entry.get(k, "")) for k in group_keys[1:]}}
-        request = Request(system=SYSTEM_PROMPTS[task], parts=(video, "\n" + entry["question"])) if isinstance(video, Video) else None
-        items.append(EvalItem(id=item_id, request=request, ground_truth=answer, groups=groups, payload=payload,
-                              load_error=None if isinstance(video, Video) else video))
+        request = None if error else Request(system=SYSTEM_PROMPTS[task], parts=(video, "\n" + entry["question"]))
+        items.append(EvalItem(id=item_id, request=request, ground_truth=answer, groups=groups, payload=payload, load_error=error))
     info = {"kind": task, "path": str(path.resolve()), "video_dir": str(video_dir.resolve()), "fps": EVAL_FPS, "max_frames": max_frames,
             "max_pixels": DEFAULT_MAX_PIXELS, "group_keys": list(group_keys)}
     scorer, reporter = (_score_vqa, _report_vqa) if task == "vqa" else (_score_vtg, _report_vtg)
