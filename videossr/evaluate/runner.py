@@ -105,7 +105,7 @@ def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n:
             runner.cache.close()
     elapsed = time.perf_counter() - started
     compact(pred_path, rows, [item.id for item in target.items])
-    identity = backend.identity()
+    identity = run["backend"]
     label = str(identity.get("model") or identity.get("backend"))
     report = target.report({item.id: row_scores(rows[item.id]) for item in target.items if item.id in rows and not rows[item.id].get("error")}, label=label)
     errors = sum(1 for item in target.items if rows.get(item.id, {}).get("error"))
