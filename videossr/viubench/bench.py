@@ -42,6 +42,7 @@ class BenchReport:
     videos_used: int
     reuse: dict[str, dict] = field(default_factory=dict)  # subset -> {"items", "videos"} where a video repeats
     build_summary: str = ""
+    exported: bool = True  # BENCH/eval holds the evaluation export
 
     @property
     def items(self) -> int:
@@ -55,7 +56,8 @@ class BenchReport:
         if self.reuse:
             lines.append(f"not enough videos: {len(self.reuse)} subset(s) reuse videos (a subset uses each video once only while it has more videos than items):")
             lines += [f"  subset {name} reuses videos: {r['items']} items over {r['videos']} videos" for name, r in self.reuse.items()]
-        lines.append(f"evaluation export: {self.out / EVAL_DIR / 'eval.json'} (+ mp4s)")
+        if self.exported:
+            lines.append(f"evaluation export: {self.out / EVAL_DIR / 'eval.json'} (+ mp4s)")
         return "\n".join(line for line in lines if line)
 
 
@@ -94,7 +96,8 @@ def build_bench(video_dir: str | os.PathLike, out: str | os.PathLike, *, per_sub
     report = build(video_dir, out / BUILD_DIR, recipe, size=len(SUBSETS) * per_subset, workers=workers, progress=progress,
                    engine=engine, overwrite=overwrite)
     records = _records(out)
-    if export and records:
+    exported = export and bool(records)
+    if exported:
         _export(out, records, progress, workers)
     counts = {name: 0 for name in SUBSETS} | Counter(r["subset"] for r in records)
     reuse = video_reuse(records)
@@ -105,10 +108,10 @@ def build_bench(video_dir: str | os.PathLike, out: str | os.PathLike, *, per_sub
         "fingerprint": hashlib.sha256(items_path.read_bytes()).hexdigest()[:16],
         "videos_used": len({r["video_id"] for r in records}), "video_reuse": reuse,
         "recipe": recipe.canonical(), "frames": {"num_frames": recipe.sampling.num_frames, "max_pixels": recipe.sampling.max_pixels},
-        "files": {"items": ITEMS_FILE, "build": BUILD_DIR, "eval": f"{EVAL_DIR}/eval.json" if export else None},
+        "files": {"items": ITEMS_FILE, "build": BUILD_DIR, "eval": f"{EVAL_DIR}/eval.json" if exported else None},
     }
     atomic.write_json(out / BENCH_FILE, meta)
-    return BenchReport(out, counts, per_subset, meta["videos_used"], reuse, report.summary_text())
+    return BenchReport(out, counts, per_subset, meta["videos_used"], reuse, report.summary_text(), exported)
 
 
 def _records(out: Path) -> list[dict]:
