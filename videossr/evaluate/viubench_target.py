@@ -14,14 +14,12 @@ from pathlib import Path
 
 from videossr.backends.base import Request, Video
 from videossr.evaluate.target import EvalItem, ItemScore, Target
+from videossr.viubench.items import interleave
 
 
 def _request(item) -> Request:
-    from videossr.viubench import Clip
-
-    parts = tuple(Video(frames=p.frames, sample_fps=p.sample_fps, max_pixels=p.max_pixels, min_pixels=p.min_pixels) if isinstance(p, Clip) else p
-                  for p in item.user_parts())
-    return Request(system=item.system_prompt, parts=parts)
+    videos = [Video(frames=frames, sample_fps=item.sample_fps, max_pixels=item.max_pixels, min_pixels=item.min_pixels) for frames in item.clips]
+    return Request(system=item.system_prompt, parts=interleave(item.user, videos))
 
 
 def _score(item: EvalItem, text: str) -> ItemScore:
