@@ -12,8 +12,8 @@ from pathlib import Path
 
 from videossr.backends.base import DEFAULT_MAX_TOKENS, backend_names, get_backend
 from videossr.errors import UserError
-from videossr.evaluate.runner import REPORT_FILE
 from videossr.evaluate.predictions import PREDICTIONS_FILE
+from videossr.evaluate.runner import REPORT_FILE, run_eval
 from videossr.evaluate.target import DEFAULT_MAX_FRAMES, load_target
 
 FRAMES_DIR = "frames"
@@ -38,8 +38,6 @@ def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.Path
              video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES, limit: int | None = None, dry_run: bool = False,
              n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0, cache: str | os.PathLike | bool = True,
              overwrite: bool = False, progress: bool = True) -> EvalOutcome:
-    from videossr.evaluate.runner import run_eval
-
     if backend not in backend_names():
         get_backend(backend)  # raises the did-you-mean error before any work
     out = Path(out)
