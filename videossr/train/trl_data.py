@@ -19,7 +19,8 @@ import math
 import os
 from pathlib import Path
 
-VIDEO_TOKEN = "<video>"
+from videossr.viubench.items import interleave
+
 COLUMNS = ("sample_id", "data_source", "ground_truth", "system", "user", "videos")
 
 
@@ -46,15 +47,9 @@ def video_parts(video: dict, keep: int | None) -> list[dict]:
 
 def user_content(text: str, videos: list[dict], keep: int | None) -> list[dict]:
     """The user message with each ``<video>`` replaced by its frames (as many markers as videos)."""
-    pieces = text.split(VIDEO_TOKEN)
-    if len(pieces) - 1 != len(videos):
-        raise ValueError(f"prompt has {len(pieces) - 1} {VIDEO_TOKEN} markers for {len(videos)} videos")
     content = []
-    for k, piece in enumerate(pieces):
-        if piece:
-            content.append({"type": "text", "text": piece})
-        if k < len(videos):
-            content += video_parts(videos[k], keep)
+    for part in interleave(text, videos):
+        content += [{"type": "text", "text": part}] if isinstance(part, str) else video_parts(part, keep)
     return content
 
 
