@@ -53,11 +53,6 @@ def user_content(text: str, videos: list[dict], keep: int | None) -> list[dict]:
     return content
 
 
-def frame_paths(videos: list[dict], keep: int | None) -> list[str]:
-    """The image files in the order of the placeholders of :func:`user_content`."""
-    return [v["video"][i] for v in videos for i in keep_frame_indices(len(v["video"]), keep)]
-
-
 def load_image(path: str, max_pixels: int):
     """One frame as RGB PIL image, shrunk (aspect kept) to at most ``max_pixels``."""
     from PIL import Image
@@ -112,8 +107,8 @@ class RenderExamples:
 
     def _render(self, system: str, user: str, videos_json: str) -> tuple[list[dict], list]:
         videos, keep = json.loads(videos_json), self.frames_per_video
-        limits = [int(v["max_pixels"]) for v in videos for _ in keep_frame_indices(len(v["video"]), keep)]
-        images = [load_image(path, limit) for path, limit in zip(frame_paths(videos, keep), limits)]
+        # in the order of user_content's image placeholders
+        images = [load_image(v["video"][i], int(v["max_pixels"])) for v in videos for i in keep_frame_indices(len(v["video"]), keep)]
         return messages(system, user, videos, keep), images
 
 
