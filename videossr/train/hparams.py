@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from videossr.rewards.verl import METRIC_KEYS
+
 REWARD_MODES = ("smooth", "strict")
 """``smooth`` is the paper's reward; ``strict`` (exact match only) is its ablation baseline."""
 
-FILTER_METRICS = ("score", "smooth", "strict", "format_ok", "viubench")
-"""Keys our verl reward returns (``videossr.rewards.verl.METRIC_KEYS``); any can drive group filtering."""
+FILTER_METRICS = METRIC_KEYS
+"""Keys our verl reward returns; any can drive group filtering."""
 
 PAPER_BASE_MODEL = "Qwen/Qwen3-VL-8B-Instruct"
 PAPER_GPUS = 8
