@@ -19,11 +19,6 @@ REWARD_MODES = ("smooth", "strict")
 FILTER_METRICS = METRIC_KEYS
 """Keys our verl reward returns; any can drive group filtering."""
 
-PAPER_BASE_MODEL = "Qwen/Qwen3-VL-8B-Instruct"
-PAPER_GPUS = 8
-PAPER_GPU_TYPE = "H200"
-PAPER_HOURS = 16
-
 
 @dataclass(frozen=True)
 class GRPOHyperparameters:
