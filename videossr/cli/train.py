@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from videossr.cli.common import positive_int as _positive_int
+from videossr.cli.common import positive_int
+from videossr.train.hparams import FILTER_METRICS, REWARD_MODES
+from videossr.train.verl import ROLLOUTS
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="a folder written by `videossr build` (its train.parquet), or a parquet file")
     p.add_argument("--model", required=True, help="Hugging Face model folder or hub id (paper: Qwen/Qwen3-VL-8B-Instruct)")
-    p.add_argument("--reward", choices=("smooth", "strict"), default="smooth", help="training reward: smooth (the paper's) or strict exact match (its ablation); default %(default)s")
+    p.add_argument("--reward", choices=REWARD_MODES, default="smooth", help="training reward: smooth (the paper's) or strict exact match (its ablation); default %(default)s")
 
 
 def cmd_verl(args) -> int:
@@ -60,11 +62,11 @@ def register(verbs) -> None:
                           description="Everything after `--` is passed to verl as Hydra overrides, e.g. -- trainer.save_freq=20")
     _add_data_args(p)
     p.add_argument("--val", default=None, help="held-out parquet or build folder (default: the data folder's val.parquet when present; 'none' disables)")
-    p.add_argument("--gpus-per-node", type=_positive_int, default=8, help="GPUs on each node (default %(default)s)")
-    p.add_argument("--nnodes", type=_positive_int, default=1, help="nodes of the Ray cluster (default %(default)s)")
+    p.add_argument("--gpus-per-node", type=positive_int, default=8, help="GPUs on each node (default %(default)s)")
+    p.add_argument("--nnodes", type=positive_int, default=1, help="nodes of the Ray cluster (default %(default)s)")
     p.add_argument("--filter-zero-variance", action="store_true", help="drop GRPO groups whose rewards are all equal and refill the batch (verl filter_groups)")
-    p.add_argument("--filter-metric", choices=("score", "smooth", "strict", "format_ok", "viubench"), default=None, help="reward key the filter looks at (default: the --reward)")
-    p.add_argument("--rollout", choices=("vllm", "sglang"), default="vllm", help="rollout engine (default %(default)s)")
+    p.add_argument("--filter-metric", choices=FILTER_METRICS, default=None, help="reward key the filter looks at (default: the --reward)")
+    p.add_argument("--rollout", choices=ROLLOUTS, default="vllm", help="rollout engine (default %(default)s)")
     p.add_argument("--ray-address", default=None, help="submit to a running Ray cluster with `ray job submit`, e.g. http://HEAD:8265")
     p.add_argument("--out", default=None, help="run folder (default runs/verl-REWARD)")
     p.add_argument("--dry-run", action="store_true", help="only print the command")
@@ -73,12 +75,12 @@ def register(verbs) -> None:
 
     p = routes.add_parser("trl", help="TRL GRPOTrainer on one machine (frames as images with timestamps; CPU works for tiny models)")
     _add_data_args(p)
-    p.add_argument("--max-steps", type=_positive_int, default=None, help="stop after N optimizer steps (default: one epoch)")
-    p.add_argument("--lora-r", type=_positive_int, default=None, help="train LoRA adapters of this rank (merged into the saved model)")
-    p.add_argument("--frames", type=_positive_int, default=None, help="frames per video shown as images, evenly spaced (default: all)")
-    p.add_argument("--batch-prompts", type=_positive_int, default=None, help="prompts per optimizer step (default: the paper's 64)")
-    p.add_argument("--num-generations", type=_positive_int, default=None, help="rollouts per prompt (default: the paper's 8)")
-    p.add_argument("--max-completion-tokens", type=_positive_int, default=None, help="response length limit (default: the paper's 2048)")
+    p.add_argument("--max-steps", type=positive_int, default=None, help="stop after N optimizer steps (default: one epoch)")
+    p.add_argument("--lora-r", type=positive_int, default=None, help="train LoRA adapters of this rank (merged into the saved model)")
+    p.add_argument("--frames", type=positive_int, default=None, help="frames per video shown as images, evenly spaced (default: all)")
+    p.add_argument("--batch-prompts", type=positive_int, default=None, help="prompts per optimizer step (default: the paper's 64)")
+    p.add_argument("--num-generations", type=positive_int, default=None, help="rollouts per prompt (default: the paper's 8)")
+    p.add_argument("--max-completion-tokens", type=positive_int, default=None, help="response length limit (default: the paper's 2048)")
     p.add_argument("--seed", type=int, default=0, help="trainer seed (default %(default)s)")
     p.add_argument("--out", default=None, help="run folder (default runs/trl); the model is saved to OUT/model")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
