@@ -31,6 +31,7 @@ from videossr.train.data import TrainData
 from videossr.train.hparams import FILTER_METRICS, PAPER, REWARD_MODES, GRPOHyperparameters
 
 RUN_FORMAT = "videossr-verl-run-v1"
+RUNTIME_ENV_FILE = "runtime_env.yaml"
 ENTRY_POINT = ("python3", "-m", "verl.trainer.main_ppo")
 ROLLOUTS = ("vllm", "sglang")
 REWARD_PLUGIN = "pkg://videossr.rewards.verl"
@@ -114,7 +115,7 @@ class VerlPlan:
 
     @property
     def runtime_env_path(self) -> Path:
-        return self.run.out / "runtime_env.yaml"
+        return self.run.out / RUNTIME_ENV_FILE
 
     @property
     def log_path(self) -> Path:
@@ -270,7 +271,7 @@ def plan(run: VerlRun) -> VerlPlan:
     env = None
     if run.ray_address:
         env = runtime_env()
-        runtime_env_file = str((run.out / "runtime_env.yaml").resolve())
+        runtime_env_file = str((run.out / RUNTIME_ENV_FILE).resolve())
         command = ("ray", "job", "submit", f"--address={run.ray_address}", f"--runtime-env={runtime_env_file}", "--no-wait", "--", *command)
     return VerlPlan(run, tuple(ours), command, env, tuple(_notes(run)))
 
