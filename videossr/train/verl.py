@@ -18,7 +18,6 @@ Run folder (``--out``)::
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shlex
 import shutil
@@ -334,4 +333,4 @@ def launch(p: VerlPlan) -> int:
     if p.runtime_env is not None and shutil.which("ray") is None:
         raise UserError('the `ray` command is not on PATH: pip install "ray[default]" (the Jobs CLI)')
     write(p)
-    return subprocess.run(["bash", str(p.train_sh)], env=os.environ.copy()).returncode
+    return subprocess.run(["bash", str(p.train_sh)]).returncode
