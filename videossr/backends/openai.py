@@ -36,7 +36,7 @@ from typing import Iterator
 from videossr.backends.base import Backend, Generation, Request, SamplingSettings, Video
 from videossr.errors import UserError
 from videossr.seeding import stable_seed
-from videossr.train.trl_data import load_image, timestamp_text
+from videossr.prompt_parts import load_image, timestamp_text
 
 VIDEO_MODES = ("video", "frames")
 API_KEY_ENV = "OPENAI_API_KEY"

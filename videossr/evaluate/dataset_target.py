@@ -16,7 +16,7 @@ from videossr.errors import UserError
 from videossr.evaluate.report import group_report
 from videossr.evaluate.target import EvalItem, ItemScore, Target
 from videossr.rewards import compute
-from videossr.viubench.items import interleave
+from videossr.prompt_parts import interleave
 
 
 def request_from_prompt(system: str, user_text: str, videos: list[Video]) -> Request:

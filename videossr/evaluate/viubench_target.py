@@ -14,7 +14,7 @@ from pathlib import Path
 
 from videossr.backends.base import Request, Video
 from videossr.evaluate.target import EvalItem, ItemScore, Target
-from videossr.viubench.items import interleave
+from videossr.prompt_parts import interleave
 
 
 def _request(item) -> Request:

@@ -15,18 +15,12 @@ and frames are only decoded for the batch being trained.
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
-from videossr.viubench.items import interleave
+from videossr.prompt_parts import interleave, load_image, timestamp_text
 
 COLUMNS = ("sample_id", "data_source", "ground_truth", "system", "user", "videos")
-
-
-def timestamp_text(seconds: float) -> str:
-    """Qwen3-VL's timestamp form, ``<1.5 seconds>``."""
-    return f"<{seconds:.1f} seconds>"
 
 
 def keep_frame_indices(count: int, keep: int | None) -> list[int]:
@@ -51,19 +45,6 @@ def user_content(text: str, videos: list[dict], keep: int | None) -> list[dict]:
     for part in interleave(text, videos):
         content += [{"type": "text", "text": part}] if isinstance(part, str) else video_parts(part, keep)
     return content
-
-
-def load_image(path: str, max_pixels: int):
-    """One frame as RGB PIL image, shrunk (aspect kept) to at most ``max_pixels``."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-    area = image.width * image.height
-    if area > max_pixels:
-        scale = math.sqrt(max_pixels / area)
-        image = image.resize((max(1, int(image.width * scale)), max(1, int(image.height * scale))), Image.BICUBIC)
-    return image
 
 
 def messages(system: str, user: str, videos: list[dict], keep: int | None) -> list[dict]:

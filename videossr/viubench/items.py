@@ -26,13 +26,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Union
 
 from videossr.errors import UserError
+from videossr.prompt_parts import VIDEO_TOKEN, interleave
 from videossr.viubench.subsets import BENCH_VERSION, subset_for
 
 BENCH_FILE, ITEMS_FILE = "bench.json", "items.jsonl"
-VIDEO_TOKEN = "<video>"
 
 
 @dataclass(frozen=True)
@@ -87,21 +87,6 @@ class Item:
         ``(Clip, "\\nSome frames...")`` or ``("Clip 1: ", Clip, "\\nClip 2: ", Clip, ...)``.
         Empty text pieces are dropped."""
         return interleave(self.user, [Clip(frames, self.sample_fps, self.max_pixels, self.min_pixels) for frames in self.clips])
-
-
-def interleave(text: str, videos: Sequence) -> tuple:
-    """``text`` split at each ``<video>``, with ``videos`` put there in order; empty text pieces dropped.
-    ValueError when the number of markers and of videos differ."""
-    pieces = text.split(VIDEO_TOKEN)
-    if len(pieces) - 1 != len(videos):
-        raise ValueError(f"user text has {len(pieces) - 1} {VIDEO_TOKEN} markers for {len(videos)} videos")
-    parts = []
-    for k, piece in enumerate(pieces):
-        if piece:
-            parts.append(piece)
-        if k < len(videos):
-            parts.append(videos[k])
-    return tuple(parts)
 
 
 def item_record(row: dict) -> dict:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from videossr import atomic
 from videossr.errors import UserError
-from videossr.viubench.items import check_version, interleave, load_items
+from videossr.prompt_parts import interleave
+from videossr.viubench.items import check_version, load_items
 from videossr.viubench.scorer import METRIC, score_answer
 from videossr.viubench.subsets import BENCH_VERSION, SUBSETS
 
