@@ -6,7 +6,8 @@ Layout under the output root ``OUT``::
     OUT/build.json                              what this folder is: recipe (+ hash), seed, size, val split, plan
     OUT/store/...                               the frame store (see videossr.framestore)
     OUT/samples/<video_id>/<job>/<sample_id>/   new (perturbed) frames only, JPEG
-    OUT/rows/<video_id>/<job>.jsonl             one job's finished rows (frame paths relative to OUT)
+    OUT/rows/<video_id>/<job>.jsonl             one job's finished rows (frame paths relative to OUT), then a
+                                                {"done": ...} line: row count + digest, size + digest of each new frame
     OUT/train.parquet                           the recipe's mix, verl schema, shuffled by the seed
     OUT/val.parquet                             held-out rows from videos not in train (--val-videos)
     OUT/tasks/<task>-<variant>.parquet          one parquet per recipe entry (train split)
@@ -16,14 +17,16 @@ Layout under the output root ``OUT``::
 
 The folder is a pure function of (the input folder as it is now, recipe, seed, size, val split):
 a rerun redoes what changed (a file added, removed or replaced, compared by content hash),
-reuses every job whose inputs are unchanged, and deletes whatever the current plan does not
-reference. A rerun with other settings is refused unless ``overwrite=True``. See videossr.plan
+reuses every job whose inputs are unchanged and whose files are intact (every file a finished
+job names is checked against the size and digest recorded when it was written), and deletes
+whatever the current plan does not reference. A rerun with other settings is refused unless ``overwrite=True``. See videossr.plan
 for how samples are spread over videos.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -38,7 +41,7 @@ from videossr.discover import find_videos
 from videossr.errors import UserError
 from videossr.export import write_dataset
 from videossr.framestore import FrameStore, encode_jpeg, finalize, frame_name, sync_store
-from videossr.outputs import claim_output
+from videossr.outputs import claim_output, lock_scope
 from videossr.parallel import default_workers, peak_rss_mb, run_jobs
 from videossr.plan import Assignment, Job, VideoRef, assignments, max_rounds, parse_val, round_jobs, split_videos
 from videossr.recipe import Recipe
@@ -83,6 +86,13 @@ def _job_paths(out: Path, job: Job) -> tuple[Path, Path]:
     return out / ROWS / job.video.video_id / f"{job.key}.jsonl", out / SAMPLES / job.video.video_id / job.key
 
 
+def _rows_digest(results: list[dict]) -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    for item in results:
+        digest.update(json.dumps(item, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
 def _run_gen_job(gen: _GenJob) -> dict:
     """Generate one job's samples from the frame store; write new frames, then the rows file (last)."""
     out, job = Path(gen.out), gen.job
@@ -93,7 +103,20 @@ def _run_gen_job(gen: _GenJob) -> dict:
     ctx = SampleContext(vid, frames, meta["sample_fps"], donor_ids=tuple(d.video_id for d in job.donors), load_frames=load_donor)
     rows_path, folder = _job_paths(out, job)
     staging = atomic.make_staging_dir(folder)
-    results = []
+    try:
+        results, files = _generate(gen, ctx, staging)
+        atomic.commit_dir(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    atomic.write_jsonl(rows_path, [*results, {"done": {"results": len(results), "digest": _rows_digest(results), "files": files}}])
+    return {"key": job.key, "peak_rss_mb": peak_rss_mb()}
+
+
+def _generate(gen: _GenJob, ctx: SampleContext, staging: Path) -> tuple[list[dict], dict[str, list]]:
+    """The job's rows and skips, and {path relative to OUT: file check} of the new frames written to ``staging``."""
+    job, vid = gen.job, gen.job.video.video_id
+    results, files = [], {}
     for a in job.work:
         try:
             sample = make_sample(ctx, a.entry.task, a.entry.variant, a.index, seed=gen.recipe.seed, overrides=a.entry.options)
@@ -109,13 +132,34 @@ def _run_gen_job(gen: _GenJob) -> dict:
                 else:
                     rel = f"{a.sample_id}/{c:02d}_{slot:03d}.jpg"
                     (staging / rel).parent.mkdir(exist_ok=True)
-                    (staging / rel).write_bytes(encode_jpeg(ref))
+                    data = encode_jpeg(ref)
+                    (staging / rel).write_bytes(data)
                     paths.append(f"{SAMPLES}/{vid}/{job.key}/{rel}")
+                    files[paths[-1]] = atomic.bytes_check(data)
             clip_paths.append(paths)
         results.append({"row": sample_row(sample, a.sample_id, clip_paths, gen.recipe)})
-    atomic.commit_dir(staging, folder)
-    atomic.write_jsonl(rows_path, results)
-    return {"key": job.key, "peak_rss_mb": peak_rss_mb()}
+    return results, files
+
+
+def _finished(out: Path, job: Job) -> tuple[list[dict] | None, str | None]:
+    """(rows and skips of a finished job, None) when its rows file and every new frame it names
+    are intact; (None, why not) otherwise (None, None: never run)."""
+    rows_path, _ = _job_paths(out, job)
+    if not rows_path.is_file():
+        return None, None
+    try:
+        items = atomic.read_jsonl(rows_path)
+    except (OSError, ValueError):
+        return None, f"{rows_path} is unreadable"
+    done = items[-1].get("done") if items and isinstance(items[-1], dict) else None
+    body = items[:-1]
+    if not isinstance(done, dict) or done.get("results") != len(body) or done.get("digest") != _rows_digest(body):
+        return None, f"{rows_path} is incomplete or was changed"
+    prefix = f"{SAMPLES}/{job.video.video_id}/{job.key}/"
+    for rel, check in (done.get("files") or {}).items():
+        if not rel.startswith(prefix) or ".." in rel.split("/") or not atomic.matches(out / rel, check):
+            return None, f"{out / rel} is missing or damaged"
+    return body, None
 
 
 @dataclass
@@ -161,12 +205,16 @@ def _check_settings(out: Path, settings: dict, overwrite: bool) -> None:
     path = out / BUILD_FILE
     if not path.is_file() or overwrite:
         return
-    previous = json.loads(path.read_text(encoding="utf-8")).get("settings", {})
+    state = atomic.read_state(path, redo="building with the settings given (jobs of other settings are not reused)")
+    if not isinstance(state, dict):
+        return
+    previous = state.get("settings", {})
     changed = [f"{k} {previous.get(k)!r} -> {settings[k]!r}" for k in settings if previous.get(k) != settings[k]]
     if changed:
         raise UserError(f"{out} was built with other settings ({'; '.join(changed)}); pass --overwrite to replace it, or choose another --out")
 
 
+@lock_scope()
 def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, *, size: int | None = None, workers: int | None = None,
           progress: bool = True, engine: str = "local", overwrite: bool = False, val_videos=None, val_size: int | None = None) -> BuildReport:
     """Run the whole recipe over every usable video under ``video_dir`` into ``out`` (resumable).
@@ -231,13 +279,22 @@ def _run_split(out: Path, recipe: Recipe, split: str, videos: list[VideoRef], si
             break
         jobs = round_jobs(split, round_, pending, videos, settings)
         keys |= {j.key for j in jobs}
-        todo = [_GenJob(str(out.resolve()), j, recipe) for j in jobs if not _job_paths(out, j)[0].is_file()]
+        finished = {j.key: _finished(out, j) for j in jobs}
+        damaged = [why for _items, why in finished.values() if why]
+        if damaged:
+            atomic.warn(f"redoing {len(damaged)} finished job(s) whose files are missing, damaged or from an older videossr (first: {damaged[0]})")
+        todo = [_GenJob(str(out.resolve()), j, recipe) for j in jobs if finished[j.key][0] is None]
         desc = f"generating {split}" + (f" (fallback round {round_})" if round_ else "")
         for result in run_jobs(_run_gen_job, todo, workers=workers, desc=desc, progress=progress and bool(todo), engine=engine):
             rss = max(rss, result["peak_rss_mb"])
         done = set()
         for job in jobs:
-            for item in atomic.read_jsonl(_job_paths(out, job)[0]):
+            items = finished[job.key][0]
+            if items is None:
+                items, why = _finished(out, job)
+                if items is None:
+                    raise RuntimeError(f"internal error: job {job.key} of {job.video.video_id} did not finish: {why}")
+            for item in items:
                 if "row" in item:
                     rows.append(item["row"])
                     done.add(item["row"]["extra_info"]["sample_id"])

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from videossr import atomic
 from videossr.errors import UserError
+from videossr.outputs import claim_output, lock_for_reading, lock_output, lock_scope
 from videossr.seeding import rng_for
 
 TRAIN_FILE, VAL_FILE, TASKS_DIR, DATASET_FILE = "train.parquet", "val.parquet", "tasks", "dataset.json"
@@ -90,6 +91,7 @@ def dataset_parquets(dataset_dir: Path) -> list[Path]:
     return [dataset_dir / TRAIN_FILE, *extra, *sorted((dataset_dir / TASKS_DIR).glob("*.parquet"))]
 
 
+@lock_scope()
 def relocate(dataset_dir: str | os.PathLike, new_root: str | os.PathLike | None = None) -> int:
     """Point every frame path of a moved dataset at its new location; returns rows rewritten.
 
@@ -101,6 +103,7 @@ def relocate(dataset_dir: str | os.PathLike, new_root: str | os.PathLike | None 
     meta_path = dataset_dir / DATASET_FILE
     if not meta_path.is_file():
         raise FileNotFoundError(f"{meta_path} not found: not a videossr dataset folder")
+    lock_output(dataset_dir, command="relocate")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     old = meta["root"].rstrip("/")
     if new_root is not None and not Path(new_root).is_absolute():
@@ -145,8 +148,8 @@ def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
     from PIL import Image
 
     rate = Fraction(fps).limit_denominator(100000)
-    tmp = path.with_name(atomic.TMP_PREFIX + path.name)
     path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic.tmp_sibling(path)
     try:
         with av.open(str(tmp), mode="w", format="mp4") as container:
             stream = container.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast", "threads": "1"})  # one thread per encode: items are encoded in parallel processes
@@ -196,6 +199,7 @@ def _run_clip_job(job: _ClipJob) -> dict[str, str]:
     return keys
 
 
+@lock_scope()
 def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: int | None = None, progress: bool = True, workers: int | None = None) -> Path:
     """Write ``out/eval.json`` ({video, question, answer, ...} per sample) and the mp4s it names.
 
@@ -206,10 +210,10 @@ def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: in
     earlier export that this one does not name are deleted. Items are encoded in parallel
     (``workers``, default all cores).
     """
-    from videossr.outputs import claim_output
     from videossr.parallel import default_workers, run_jobs
 
     out = Path(out)
+    lock_for_reading(dataset)
     rows = load_rows(dataset)[: limit if limit else None]
     claim_output(None, out, kind="export")
     index_path = out / EXPORT_INDEX

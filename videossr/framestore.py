@@ -3,7 +3,7 @@
 Layout under the output root ``OUT``::
 
     OUT/frames/<video_id>/000000.jpg ... 000047.jpg   kept frames, in time order
-    OUT/frames/<video_id>/meta.json                   the manifest row of this video
+    OUT/frames/<video_id>/meta.json                   the manifest row of this video (+ size and digest per frame)
     OUT/skips/<video_id>.json                         why a file was skipped (kept for resume)
     OUT/fingerprints.json                             stat + content hash per input file (a cache)
     OUT/manifest.jsonl                                all sampled videos, sorted by id
@@ -14,7 +14,9 @@ A video's folder is written under a temporary name and renamed into place when c
 an interrupted run leaves either a whole entry or none. An entry is valid only for the file
 content (blake2b) and sampling settings it records: a rerun re-hashes files whose size, times
 or inode changed, resamples those whose content changed, and drops entries of files that are
-gone, so the store always equals a fresh sampling of the folder as it is now.
+gone, so the store always equals a fresh sampling of the folder as it is now. An entry whose frame
+files no longer match the sizes and digests recorded at write time (truncated, replaced,
+deleted), or whose meta.json cannot be read, is sampled again.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ from PIL import Image
 from videossr import atomic
 from videossr.discover import VideoFile, find_videos
 from videossr.errors import UserError
+from videossr.outputs import claim_output, lock_scope
 from videossr.parallel import decoder_threads, default_workers, peak_rss_mb, run_jobs
 from videossr.sampling import SampledVideo, SamplingConfig, SkipVideo, sample_video
 
 JPEG_QUALITY = 85  # frames are stored at the training size; the model processor resizes them again
 FRAMES_DIR, SKIPS_DIR = "frames", "skips"
 MANIFEST, SKIPPED, SUMMARY, FINGERPRINTS = "manifest.jsonl", "skipped.jsonl", "sampling.json", "fingerprints.json"
+FRAME_CHECKS = "frame_checks"  # meta.json only: [size, digest] per frame file (see atomic.file_check)
 
 
 def frame_name(index: int) -> str:
@@ -80,21 +84,26 @@ class FrameStore:
         return self.root / SKIPS_DIR / f"{video_id}.json"
 
     def meta(self, video_id: str) -> dict | None:
-        path = self.video_dir(video_id) / "meta.json"
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        meta = atomic.read_state(self.video_dir(video_id) / "meta.json", redo="sampling that video again")
+        return meta if isinstance(meta, dict) else None
 
     def write(self, video: SampledVideo, record: dict) -> dict:
         """Write frames + meta.json atomically as one folder; returns the manifest row."""
         final = self.video_dir(video.video_id)
         staging = atomic.make_staging_dir(final)
         names = [frame_name(i) for i in range(len(video.frames))]
-        for name, frame in zip(names, video.frames):
-            (staging / name).write_bytes(encode_jpeg(frame))
-        row = {**record, "frames_dir": f"{FRAMES_DIR}/{video.video_id}", "frame_files": names}
-        (staging / "meta.json").write_text(json.dumps(row, indent=1, sort_keys=True), encoding="utf-8")
-        atomic.commit_dir(staging, final)
+        checks = []
+        try:
+            for name, frame in zip(names, video.frames):
+                data = encode_jpeg(frame)
+                (staging / name).write_bytes(data)
+                checks.append(atomic.bytes_check(data))
+            row = {**record, "frames_dir": f"{FRAMES_DIR}/{video.video_id}", "frame_files": names, FRAME_CHECKS: checks}
+            (staging / "meta.json").write_text(json.dumps(row, indent=1, sort_keys=True), encoding="utf-8")
+            atomic.commit_dir(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         return row
 
     def read_frames(self, video_id: str) -> np.ndarray:
@@ -111,16 +120,26 @@ class FrameStore:
             raise KeyError(f"video {video_id!r} is not in the frame store at {self.root}")
         return [self.video_dir(video_id) / name for name in meta["frame_files"]]
 
-    def valid_entry(self, video_id: str, fingerprint: str, settings: dict) -> dict | None:
-        """The meta row or skip record of ``video_id`` if it was made from this content with these settings."""
+    def frames_intact(self, meta: dict) -> bool:
+        """Whether every frame file of an entry still has the size and digest recorded when it was written."""
+        folder, names, checks = self.video_dir(meta["video_id"]), meta.get("frame_files") or [], meta.get(FRAME_CHECKS) or []
+        return len(names) == len(checks) > 0 and all(atomic.matches(folder / n, c) for n, c in zip(names, checks))
+
+    def valid_entry(self, video_id: str, fingerprint: str, settings: dict, damaged: list | None = None) -> dict | None:
+        """The meta row or skip record of ``video_id`` if it was made from this content with these
+        settings (and, sampled, its frame files are intact; else its id is added to ``damaged``)."""
         meta = self.meta(video_id)
         if meta is not None:
-            return meta if meta.get("fingerprint", {}).get("blake2b") == fingerprint and meta.get("sampling") == settings else None
-        path = self.skip_path(video_id)
-        if path.is_file():
-            record = json.loads(path.read_text(encoding="utf-8"))
-            if record.get("fingerprint", {}).get("blake2b") == fingerprint and record.get("sampling") == settings:
-                return record
+            if (meta.get("fingerprint") or {}).get("blake2b") != fingerprint or meta.get("sampling") != settings:
+                return None
+            if self.frames_intact(meta):
+                return meta
+            if damaged is not None:
+                damaged.append(video_id)
+            return None
+        record = atomic.read_state(self.skip_path(video_id), redo="opening that file again")
+        if isinstance(record, dict) and (record.get("fingerprint") or {}).get("blake2b") == fingerprint and record.get("sampling") == settings:
+            return record
         return None
 
     def write_skip(self, video: VideoFile, reason: str, fingerprint: dict | None, settings: dict) -> dict:
@@ -219,7 +238,9 @@ def sync_store(store: FrameStore, videos: list[VideoFile], config: SamplingConfi
     for sub in (FRAMES_DIR, SKIPS_DIR):
         atomic.remove_stale_tmp(store.root / sub)
     cache_path = store.root / FINGERPRINTS
-    cache = json.loads(cache_path.read_text(encoding="utf-8")) if cache_path.is_file() else {}
+    cache = atomic.read_state(cache_path, redo="hashing every file again")
+    cache = cache if isinstance(cache, dict) else {}
+    damaged: list[str] = []
     threads = 1 if engine == "ray" else decoder_threads(workers)
     records: dict[str, dict] = {}
     stats: dict[str, dict] = {}
@@ -234,11 +255,14 @@ def sync_store(store: FrameStore, videos: list[VideoFile], config: SamplingConfi
         jobs = []
         for v in batch:
             known = _cached_hash(cache.get(v.video_id), v)
-            record = store.valid_entry(v.video_id, known, asdict(config)) if known else None
+            record = store.valid_entry(v.video_id, known, asdict(config), damaged) if known else None
             if record is not None:
                 records[v.video_id], stats[v.video_id] = record, cache[v.video_id]
             else:
                 jobs.append(_SyncJob(str(store.root.resolve()), v, config, threads, known))
+        if damaged:
+            atomic.warn(f"sampling {len(damaged)} video(s) again whose stored frames are missing, damaged or from an older videossr (first: {damaged[0]})")
+            damaged.clear()
         desc = "sampling" if usable_needed is None else f"sampling (first {usable_needed} usable)"
         for result in run_jobs(_run_sync_job, jobs, workers=workers, desc=desc, progress=progress, engine=engine):
             records[result["video_id"]] = result["record"]
@@ -254,7 +278,7 @@ def sync_store(store: FrameStore, videos: list[VideoFile], config: SamplingConfi
 
 
 def _cached_hash(entry: dict | None, video: VideoFile) -> str | None:
-    if not entry or entry.get("rel") != video.rel_path:
+    if not isinstance(entry, dict) or entry.get("rel") != video.rel_path:
         return None
     try:
         stat = stat_key(video.path)
@@ -289,18 +313,17 @@ class SamplingReport:
 
 def check_settings(out: Path, settings: dict) -> None:
     """Refuse to resume into a store written with different sampling settings."""
-    path = out / SUMMARY
-    if path.is_file():
-        previous = json.loads(path.read_text(encoding="utf-8")).get("settings")
+    state = atomic.read_state(out / SUMMARY, redo="sampling with the settings given")
+    if isinstance(state, dict):
+        previous = state.get("settings")
         if previous and previous != settings:
             changed = ", ".join(f"{k} {previous.get(k)} -> {settings.get(k)}" for k in sorted(set(previous) | set(settings)) if previous.get(k) != settings.get(k))
             raise UserError(f"{out} was sampled with other settings ({changed}); use a new --out")
 
 
+@lock_scope()
 def sample_folder(video_dir: str | os.PathLike, out: str | os.PathLike, config: SamplingConfig = SamplingConfig(), *, workers: int | None = None, progress: bool = True, engine: str = "local") -> SamplingReport:
     """Sample every video under ``video_dir`` into the frame store at ``out`` (resumable)."""
-    from videossr.outputs import claim_output
-
     video_dir, out = Path(video_dir), Path(out)
     claim_output(video_dir, out, kind="sample")
     settings = asdict(config)
@@ -316,7 +339,7 @@ def sample_folder(video_dir: str | os.PathLike, out: str | os.PathLike, config: 
 def finalize(store: FrameStore, result: SyncResult, settings: dict) -> SamplingReport:
     """Compile manifest.jsonl / skipped.jsonl / sampling.json from the per-video records."""
     drop = ("fingerprint", "sampling")
-    sampled = sorted(result.sampled, key=lambda r: r["video_id"])
+    sampled = sorted(({k: v for k, v in r.items() if k != FRAME_CHECKS} for r in result.sampled), key=lambda r: r["video_id"])
     skipped = sorted(({k: v for k, v in r.items() if k not in drop} for r in result.skipped), key=lambda r: r["video_id"])
     atomic.write_jsonl(store.root / MANIFEST, sampled)
     atomic.write_jsonl(store.root / SKIPPED, skipped)

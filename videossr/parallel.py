@@ -1,9 +1,18 @@
-"""Run one job per video over a process pool (or in-process), yielding results as they finish."""
+"""Run one job per video over a process pool (or in-process), yielding results as they finish.
+
+Pool workers never outlive the run: each asks the kernel for SIGKILL when its parent (the
+forkserver, which itself exits when the main process is gone) dies, and a watchdog thread ends
+the worker when the main process is no longer alive, so ``kill -9`` of a build leaves no
+process holding its folder or the caller's terminal and pipes.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Iterable, Iterator
 
@@ -56,7 +65,7 @@ def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, d
             return
         # forkserver: workers start from a clean process, never inheriting decoder or torch state
         context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context, initializer=_ignore_sigint)
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
         try:
             futures = [pool.submit(job, item) for item in items]
             for future in as_completed(futures):
@@ -74,11 +83,34 @@ def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], *, workers: int, d
         bar.close()
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the driver, which stops them (no traceback per worker)."""
+WATCHDOG_PERIOD_S = 0.5
+_PR_SET_PDEATHSIG = 1
+
+
+def _init_worker(main_pid: int) -> None:
+    """Pool workers leave Ctrl-C to the driver, which stops them (no traceback per worker), and
+    exit when the driver is gone."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch, args=(main_pid, parent), name="videossr-watchdog", daemon=True).start()
+
+
+def _watch(main_pid: int, parent: int) -> None:
+    """End this worker as soon as the main process (or the parent that started it) is gone."""
+    from videossr.atomic import pid_alive
+
+    while os.getppid() == parent and pid_alive(main_pid):
+        time.sleep(WATCHDOG_PERIOD_S)
+    os._exit(1)
 
 
 def _run_ray(job: Callable[[Any], Any], items: list[Any]) -> Iterator[Any]:

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from videossr import atomic
 from videossr.export import load_rows
+from videossr.outputs import lock_for_reading, lock_output, lock_scope
 from videossr.tasks import get_task
 
 THUMB_HEIGHT = 72
@@ -95,9 +96,12 @@ def render_sheet(row: dict) -> Image.Image:
     return sheet
 
 
+@lock_scope()
 def preview(dataset: str | os.PathLike, out: str | os.PathLike, *, n: int = 8) -> list[Path]:
     """Write ``n`` contact sheets (PNG) to ``out``; returns their paths."""
     out = Path(out)
+    lock_for_reading(dataset)
+    lock_output(out, command="preview")
     written = []
     for row in _pick(load_rows(dataset), n):
         sheet = render_sheet(row)

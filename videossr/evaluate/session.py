@@ -15,6 +15,7 @@ from videossr.errors import UserError
 from videossr.evaluate.predictions import PREDICTIONS_FILE
 from videossr.evaluate.runner import REPORT_FILE, run_eval
 from videossr.evaluate.target import DEFAULT_MAX_FRAMES, load_target
+from videossr.outputs import claim_output, lock_scope
 
 FRAMES_DIR = "frames"
 
@@ -34,6 +35,7 @@ class EvalOutcome:
         return self.items - self.errors
 
 
+@lock_scope()
 def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.PathLike, backend_options: dict | None = None, task: str | None = None,
              video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES, limit: int | None = None, dry_run: bool = False,
              n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0, cache: str | os.PathLike | bool = True,
@@ -41,6 +43,7 @@ def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.Path
     if backend not in backend_names():
         get_backend(backend)  # raises the did-you-mean error before any work
     out = Path(out)
+    claim_output(None, out, kind="eval", overwrite=overwrite, inputs=(target_path, video_dir))
     target = load_target(target_path, task=task, video_dir=video_dir, max_frames=max_frames, limit=1 if dry_run and limit is None else limit,
                          work_dir=out / FRAMES_DIR, progress=progress)
     if not target.items:

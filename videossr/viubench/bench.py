@@ -27,6 +27,7 @@ from pathlib import Path
 
 from videossr import atomic
 from videossr.errors import UserError
+from videossr.outputs import lock_scope
 from videossr.viubench.items import BENCH_FILE, ITEMS_FILE, item_record
 from videossr.viubench.subsets import BENCH_VERSION, PAPER_PER_SUBSET, RECIPE_NAME, SUBSET_INFO, SUBSETS
 
@@ -77,6 +78,7 @@ def _check_rerun(out: Path, settings: dict, overwrite: bool) -> None:
         raise UserError(f"{out} was built with other settings ({'; '.join(changed)}); pass --overwrite to replace it, or choose another --out")
 
 
+@lock_scope()
 def build_bench(video_dir: str | os.PathLike, out: str | os.PathLike, *, per_subset: int = PAPER_PER_SUBSET, seed: int = 0,
                 workers: int | None = None, progress: bool = True, engine: str = "local", overwrite: bool = False,
                 export: bool = True) -> BenchReport:
