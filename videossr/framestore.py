@@ -202,7 +202,8 @@ def _run_sync_job(job: _SyncJob) -> dict:
         record = store.write_skip(video, f"unreadable: {exc.strerror or exc}", None, settings)
         return {"video_id": video.video_id, "record": record, "stat": None, "decoded": False, "peak_rss_mb": peak_rss_mb()}
     fingerprint = {"size_bytes": stat["size_bytes"], "blake2b": digest}
-    record = store.valid_entry(video.video_id, digest, settings)
+    # with a known hash the caller has already found the entry invalid: sample at once
+    record = store.valid_entry(video.video_id, digest, settings) if job.known_hash is None else None
     decoded = record is None
     if decoded:
         _sampled, record = sample_to_store(store, video, job.config, fingerprint, job.threads)
