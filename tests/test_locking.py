@@ -104,7 +104,7 @@ def test_readers_refuse_a_dataset_being_written_or_left_unfinished(tmp_path, bui
     with lock_scope():
         lock_for_reading(ds)
         probe = subprocess.run([sys.executable, "-c", HOLD, str(ds)], capture_output=True, text=True, timeout=60)
-        assert probe.returncode == 1 and "OutputBusy" in probe.stderr and "reading it" in probe.stderr
+        assert probe.returncode == 1 and "OutputBusy" in probe.stderr and "in use by another videossr process" in probe.stderr
 
 
 def test_stale_temp_cleanup_keeps_files_of_live_processes(tmp_path):

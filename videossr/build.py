@@ -19,8 +19,8 @@ The folder is a pure function of (the input folder as it is now, recipe, seed, s
 a rerun redoes what changed (a file added, removed or replaced, compared by content hash),
 reuses every job whose inputs are unchanged and whose files are intact (every file a finished
 job names is checked against the size and digest recorded when it was written), and deletes
-whatever the current plan does not reference. A rerun with other settings is refused unless ``overwrite=True``. See videossr.plan
-for how samples are spread over videos.
+whatever the current plan does not reference. A rerun with other settings is refused unless
+``overwrite=True``. See videossr.plan for how samples are spread over videos.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ _registry_lock = threading.Lock()
 
 
 def _key(root: Path) -> Path:
-    return Path(os.path.abspath(root))
+    return Path(os.path.realpath(root))
 
 
 def _holder_text(fd: int) -> str:
@@ -90,7 +90,7 @@ def _holder_text(fd: int) -> str:
             return f"pid {info['pid']} ({info.get('command', 'videossr')}, since {info.get('since', '?')})"
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    return "another videossr process (reading it)"
+    return "another videossr process"
 
 
 def _acquire(root: Path, *, exclusive: bool, command: str, create: bool) -> bool:
@@ -100,32 +100,34 @@ def _acquire(root: Path, *, exclusive: bool, command: str, create: bool) -> bool
         held = _held.get(key)
         if held is not None and (held.exclusive or not exclusive):
             return False
-        if held is None:
-            path = root / LOCK
-            if create:
-                root.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-            else:
-                try:
-                    fd = os.open(path, os.O_RDONLY)
-                except FileNotFoundError:
-                    return False  # not a locking videossr folder: nothing to share
+        if held is not None:  # shared, and now exclusive: drop the shared lock and lock again
+            os.close(_held.pop(key).fd)
+        path = root / LOCK
+        if create:
+            root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         else:
-            fd = held.fd
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                return False  # not a locking videossr folder: nothing to share
         try:
             fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder_text(fd)
-            if held is None:
-                os.close(fd)
+            os.close(fd)
             what = "--out" if exclusive else "the dataset"
             raise OutputBusy(f"{what} {root} is in use by {holder}; wait for it to finish, or choose another folder") from None
         if exclusive:
             since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
             line = " ".join(["videossr", *sys.argv[1:]]) if Path(sys.argv[0]).name in ("videossr", "__main__.py") else command
             info = json.dumps({"pid": os.getpid(), "command": line[:160], "since": since}).encode("utf-8")
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, info, 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, info, 0)
+            except OSError:
+                os.close(fd)
+                raise
         _held[key] = _Held(fd, exclusive)
         return True
 
@@ -168,6 +170,9 @@ def held(root: str | os.PathLike) -> bool:
 
 class lock_scope(contextlib.ContextDecorator):
     """Locks taken while this scope is open are released when it closes (decorator or ``with``)."""
+
+    def _recreate_cm(self):
+        return type(self)()  # one scope per call of a decorated function
 
     def __enter__(self):
         self._before = set(_held)
