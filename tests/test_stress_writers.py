@@ -59,14 +59,17 @@ def _stress(args, out: Path, snapshot, check_work=None) -> None:
     expected = snapshot(out)
     if check_work:
         check_work(clean_out, [clean_out], True)
+    refused = 0
     for trial in range(TRIALS):
         if trial % 2 == 0:
             shutil.rmtree(out)
         outcome = _race(args, trial)
         _check_outcome(outcome, trial)
+        refused += any(code == BUSY_EXIT_CODE for code, _, _ in outcome)
         assert snapshot(out) == expected, f"trial {trial}: the folder differs from a clean run"
         if check_work:
             check_work(clean_out, [o for code, o, _ in outcome if code == 0], trial % 2 == 0)
+    print(f"{' '.join(map(str, args[:2]))}: {TRIALS} trials, {refused} ended in a refusal, {TRIALS - refused} in two successful runs")
 
 
 @pytest.fixture(scope="module")
