@@ -69,7 +69,7 @@ def _stress(args, out: Path, snapshot, check_work=None) -> None:
         assert snapshot(out) == expected, f"trial {trial}: the folder differs from a clean run"
         if check_work:
             check_work(clean_out, [o for code, o, _ in outcome if code == 0], trial % 2 == 0)
-    print(f"{' '.join(map(str, args[:2]))}: {TRIALS} trials, {refused} ended in a refusal, {TRIALS - refused} in two successful runs")
+    print(f"{' '.join(str(a) for a in args[:2] if not isinstance(a, Path))}: {TRIALS} trials, {refused} ended in a refusal, {TRIALS - refused} in two successful runs")
 
 
 @pytest.fixture(scope="module")
