@@ -130,11 +130,6 @@ MAX_ENTRIES = 1000
 MAX_NAME_CHARS = 200
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a document whose aliases expand to more than
-    :data:`MAX_YAML_NODES` values; counted on the node graph, before anything is expanded."""
-
-
 def _expanded_size(node, sizes: dict, stack: set) -> int:
     key = id(node)
     if key in sizes:
@@ -154,7 +149,10 @@ def _expanded_size(node, sizes: dict, stack: set) -> int:
 
 
 def _load_yaml(text: str):
-    loader = _BoundedLoader(text)
+    """``yaml.safe_load``, refusing a document whose aliases expand to more than :data:`MAX_YAML_NODES`
+    values: the size is counted on the composed node graph (aliases are shared nodes there), before
+    any Python object is built."""
+    loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
