@@ -174,7 +174,7 @@ def read_frame(path: str | os.PathLike):
     try:
         with Image.open(path) as image:
             return image.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise FileNotFoundError(f"frame {path} does not exist (was the dataset rebuilt or moved?)") from None
         raise UserError(f"frame {path} is not a readable image ({exc.__class__.__name__}: {short_repr(str(exc))})") from None
