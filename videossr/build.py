@@ -236,6 +236,8 @@ def build(video_dir: str | os.PathLike, out: str | os.PathLike, recipe: Recipe, 
     workers = workers or default_workers()
     store = FrameStore(out / STORE)
     videos = find_videos(video_dir, exclude=[out])
+    if size is None:
+        recipe.default_size(len(videos))  # refuse a recipe asking for too many samples before decoding
     lazy = size is not None and not val and size < len(videos)
     needed = max(size, 2 if any(e.needs_donor for e in recipe.entries) else 1) if lazy else None
     synced = sync_store(store, videos, recipe.sampling, workers=workers, progress=progress, engine=engine, usable_needed=needed)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+from videossr.names import bounded, sanitize, short_hash
+
 ID_PART_SEPARATOR = "__"
 
 
@@ -22,18 +21,9 @@ class VideoFile:
     rel_path: str
 
 
-def _sanitize(part: str) -> str:
-    cleaned = _UNSAFE.sub("_", part).strip("._") or "_"
-    return cleaned
-
-
 def _base_id(rel_path: str) -> str:
     stem = rel_path.rsplit(".", 1)[0] if "." in Path(rel_path).name else rel_path
-    return ID_PART_SEPARATOR.join(_sanitize(p) for p in stem.split("/"))
-
-
-def _short_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=4).hexdigest()
+    return ID_PART_SEPARATOR.join(sanitize(p) for p in stem.split("/"))
 
 
 def assign_ids(rel_paths: list[str]) -> dict[str, str]:
@@ -42,7 +32,10 @@ def assign_ids(rel_paths: list[str]) -> dict[str, str]:
     The id is the relative path without its extension, folders joined by ``__`` and unsafe
     characters replaced by ``_``. Files that would share an id (``clip.mp4`` and ``clip.mkv``)
     get their extension appended (``clip_mp4``, ``clip_mkv``); any remaining clash (from
-    sanitising) gets a short hash of the relative path. Ids depend only on the set of paths.
+    sanitising) gets a short hash of the relative path. An id longer than
+    :data:`~videossr.names.MAX_ID_BYTES` (a 255-character file name is legal on Linux, but the
+    files named after the id add suffixes) is cut and ends in a hash of the relative path.
+    Ids depend only on the set of paths.
     """
     by_base: dict[str, list[str]] = defaultdict(list)
     for rel in rel_paths:
@@ -51,31 +44,44 @@ def assign_ids(rel_paths: list[str]) -> dict[str, str]:
     for base, rels in by_base.items():
         for rel in rels:
             ext = Path(rel).suffix.lstrip(".")
-            ids[rel] = base if len(rels) == 1 else f"{base}_{_sanitize(ext or 'noext')}"
+            ids[rel] = bounded(base if len(rels) == 1 else f"{base}_{sanitize(ext or 'noext')}", rel)
     counts: dict[str, int] = defaultdict(int)
     for vid in ids.values():
         counts[vid] += 1
-    return {rel: (vid if counts[vid] == 1 else f"{vid}_{_short_hash(rel)}") for rel, vid in ids.items()}
+    return {rel: (vid if counts[vid] == 1 else bounded(f"{vid}_{short_hash(rel)}", rel)) for rel, vid in ids.items()}
 
 
 def find_videos(root: str | os.PathLike, *, exclude: list[Path] | None = None) -> list[VideoFile]:
-    """Every non-hidden regular file under ``root`` (recursively, sorted), as a candidate video.
+    """Every non-hidden file under ``root`` (recursively, sorted), as a candidate video.
 
     Whether a file really is a video is decided by FFmpeg when it is opened; files that are
     not become skip records with a reason. ``exclude`` folders (e.g. the output root when it
     lies inside the input) and any folder holding a videossr output are not entered.
+
+    Symbolic links are followed, to files and to folders (the input folder is the user's own: a
+    folder of links to videos elsewhere is a normal way to pick a subset). A video found through a
+    link keeps the link's path (``rel_path``, id); each real folder is entered once, so a link
+    loop ends; a broken link is listed and becomes a skip record ("unreadable: No such file ...").
     """
     from videossr.outputs import is_output_root
 
     root = Path(root).resolve()
     excluded = {p.resolve() for p in (exclude or [])}
+    entered = {root}
     rels: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded and not is_output_root(here / d))
+        keep = []
+        for d in sorted(dirnames):
+            real = (here / d).resolve()
+            if d.startswith(".") or real in excluded or real in entered or is_output_root(here / d):
+                continue
+            entered.add(real)
+            keep.append(d)
+        dirnames[:] = keep
         for name in sorted(filenames):
             full = here / name
-            if name.startswith(".") or not full.is_file():
+            if name.startswith(".") or not (full.is_file() or (full.is_symlink() and not full.exists())):
                 continue
             rels.append(full.relative_to(root).as_posix())
     ids = assign_ids(rels)

@@ -26,7 +26,9 @@ import pyarrow.parquet as pq
 
 from videossr import atomic
 from videossr.errors import UserError
+from videossr.names import file_stem, short_repr
 from videossr.outputs import claim_output, lock_for_reading, lock_output, lock_scope
+from videossr.paths import Confiner, PathOutsideRoot, confined, writing_into
 from videossr.seeding import rng_for
 
 TRAIN_FILE, VAL_FILE, TASKS_DIR, DATASET_FILE = "train.parquet", "val.parquet", "tasks", "dataset.json"
@@ -109,15 +111,20 @@ def relocate(dataset_dir: str | os.PathLike, new_root: str | os.PathLike | None 
     if new_root is not None and not Path(new_root).is_absolute():
         raise UserError(f"--root must be an absolute path (verl reads the frame paths as they are), got {new_root!r}")
     new = str(Path(new_root) if new_root else dataset_dir.resolve()).rstrip("/")
+    with writing_into(dataset_dir, "the dataset folder"):
+        return _relocate(dataset_dir, meta_path, meta, old, new)
+
+
+def _relocate(dataset_dir: Path, meta_path: Path, meta: dict, old: str, new: str) -> int:
     total = 0
     for path in dataset_parquets(dataset_dir):
         table = pq.read_table(path)
         rows = table.to_pylist()
         for row in rows:
             for v in row["videos"]:
-                bad = [p for p in v["video"] if not p.startswith(old + "/")]
+                bad = [p for p in v["video"] if not isinstance(p, str) or not p.startswith(old + "/") or os.path.normpath(p) != p]
                 if bad:
-                    raise ValueError(f"{path}: frame path {bad[0]!r} is not under the recorded root {old!r}")
+                    raise UserError(f"{path}: frame path {short_repr(bad[0])} is not a plain path under the recorded root {short_repr(old)}")
                 v["video"] = [new + p[len(old):] for p in v["video"]]
         atomic.write_parquet(path, pa.Table.from_pylist(rows, schema=SCHEMA))
         total += len(rows) if path.name == TRAIN_FILE else 0
@@ -125,13 +132,55 @@ def relocate(dataset_dir: str | os.PathLike, new_root: str | os.PathLike | None 
     return total
 
 
+def dataset_root(dataset: str | os.PathLike) -> Path:
+    """The folder a dataset's frame paths must stay in: the folder holding ``dataset.json`` (the
+    dataset folder, or the parquet's folder or its parent for ``tasks/*.parquet``), else the
+    parquet's own folder. Never read from the dataset's files: a file cannot widen its own root."""
+    dataset = Path(dataset)
+    if dataset.is_dir():
+        return dataset
+    for folder in (dataset.parent, dataset.parent.parent):
+        if (folder / DATASET_FILE).is_file():
+            return folder
+    return dataset.parent
+
+
+def confine_frames(rows: list[dict], root: str | os.PathLike, where: str = "dataset") -> list[dict]:
+    """``rows`` with every frame path checked to lie inside ``root`` (see :mod:`videossr.paths`) and
+    replaced by the checked absolute path; a path outside is one :class:`PathOutsideRoot` error
+    naming the sample (a dataset copied without ``videossr relocate`` still points at the old folder)."""
+    check = Confiner(root)
+    for row in rows:
+        sid = short_repr((row.get("extra_info") or {}).get("sample_id"))
+        for v in row.get("videos") or []:
+            try:
+                v["video"] = [str(check(p, what=f"{where}: frame path of sample {sid}")) for p in v["video"]]
+            except PathOutsideRoot as exc:
+                raise PathOutsideRoot(f"{exc}; if the dataset folder was moved, run `videossr relocate {root}`") from None
+    return rows
+
+
 def load_rows(dataset: str | os.PathLike) -> list[dict]:
-    """Rows of a dataset folder's train.parquet, or of a parquet file."""
+    """Rows of a dataset folder's train.parquet, or of a parquet file, with every frame path confined
+    to the dataset folder (:func:`confine_frames`)."""
     dataset = Path(dataset)
     path = dataset / TRAIN_FILE if dataset.is_dir() else dataset
     if not path.is_file():
         raise FileNotFoundError(f"no dataset parquet at {path}")
-    return pq.read_table(path).to_pylist()
+    return confine_frames(pq.read_table(path).to_pylist(), dataset_root(path), str(path))
+
+
+def read_frame(path: str | os.PathLike):
+    """One frame file as an RGB PIL image; a file that is not an image is one error line naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGB")
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise FileNotFoundError(f"frame {path} does not exist (was the dataset rebuilt or moved?)") from None
+        raise UserError(f"frame {path} is not a readable image ({exc.__class__.__name__}: {short_repr(str(exc))})") from None
 
 
 # ----------------------------------------------------------------------------- evaluation export
@@ -145,7 +194,6 @@ def _even(frame: np.ndarray) -> np.ndarray:
 def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
     """Encode frames to an H.264 mp4 where frame i is shown at i / fps seconds (atomic)."""
     import av
-    from PIL import Image
 
     rate = Fraction(fps).limit_denominator(100000)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +203,7 @@ def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
             stream = container.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast", "threads": "1"})  # one thread per encode: items are encoded in parallel processes
             stream.pix_fmt = "yuv420p"
             for i, fp in enumerate(frame_paths):
-                rgb = _even(np.asarray(Image.open(fp).convert("RGB")))
+                rgb = _even(np.asarray(read_frame(fp)))
                 if i == 0:
                     stream.height, stream.width = rgb.shape[:2]
                 frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
@@ -223,7 +271,10 @@ def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: in
         info = row["extra_info"]
         sid = info["sample_id"]
         clips = row["videos"]
-        names = [f"videos/{sid}.mp4"] if len(clips) == 1 else [f"videos/{sid}/clip_{k + 1}.mp4" for k in range(len(clips))]
+        stem = file_stem(sid)
+        names = [f"videos/{stem}.mp4"] if len(clips) == 1 else [f"videos/{stem}/clip_{k + 1}.mp4" for k in range(len(clips))]
+        for name in names:
+            confined(out, name, what="export file")
         jobs.append(_ClipJob(str(out.resolve()), tuple((n, tuple(c["video"]), float(c["sample_fps"])) for n, c in zip(names, clips)),
                              tuple(old_index.get(n) for n in names)))
         items.append({
@@ -231,11 +282,12 @@ def export_eval(dataset: str | os.PathLike, out: str | os.PathLike, *, limit: in
             "data_source": row["data_source"], "task": info["task"], "variant": info["variant"], "sample_fps": info["sample_fps"],
         })
     index: dict[str, str] = {}
-    for keys in run_jobs(_run_clip_job, jobs, workers=workers or default_workers(), desc="exporting", progress=progress):
-        index.update(keys)
-    _remove_unlisted(out / "videos", {out / name for name in index})
-    atomic.write_json(index_path, dict(sorted(index.items())))
-    return atomic.write_json(out / "eval.json", items)
+    with writing_into(out):
+        for keys in run_jobs(_run_clip_job, jobs, workers=workers or default_workers(), desc="exporting", progress=progress):
+            index.update(keys)
+        _remove_unlisted(out / "videos", {out / name for name in index})
+        atomic.write_json(index_path, dict(sorted(index.items())))
+        return atomic.write_json(out / "eval.json", items)
 
 
 def _remove_unlisted(folder: Path, keep: set[Path]) -> None:

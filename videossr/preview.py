@@ -17,8 +17,10 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from videossr import atomic
-from videossr.export import load_rows
+from videossr.export import load_rows, read_frame
+from videossr.names import file_stem
 from videossr.outputs import lock_for_reading, lock_output, lock_scope
+from videossr.paths import confined, writing_into
 from videossr.tasks import get_task
 
 THUMB_HEIGHT = 72
@@ -35,7 +37,7 @@ def _font(size: int):
 
 
 def _thumb(path: str, height: int) -> Image.Image:
-    image = Image.open(path).convert("RGB")
+    image = read_frame(path)
     return image.resize((max(1, round(image.width * height / image.height)), height), Image.BILINEAR)
 
 
@@ -98,17 +100,17 @@ def render_sheet(row: dict) -> Image.Image:
 
 @lock_scope()
 def preview(dataset: str | os.PathLike, out: str | os.PathLike, *, n: int = 8) -> list[Path]:
-    """Write ``n`` contact sheets (PNG) to ``out``; returns their paths."""
+    """Write ``n`` contact sheets (PNG) to ``out``, one ``<sample_id>.png`` each (an id that is not a
+    safe file name is sanitised and hashed, :func:`videossr.names.file_stem`); returns their paths."""
     out = Path(out)
     lock_for_reading(dataset)
     lock_output(out, command="preview")
     written = []
     for row in _pick(load_rows(dataset), n):
         sheet = render_sheet(row)
-        path = out / f"{row['extra_info']['sample_id']}.png"
-
-
+        path = confined(out, f"{file_stem(row['extra_info']['sample_id'])}.png", what="preview file")
         data = io.BytesIO()
         sheet.save(data, format="PNG")
-        written.append(atomic.write_bytes(path, data.getvalue()))
+        with writing_into(out):
+            written.append(atomic.write_bytes(path, data.getvalue()))
     return written

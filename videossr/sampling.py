@@ -22,6 +22,11 @@ DEFAULT_NUM_FRAMES = 48
 DEFAULT_MAX_PIXELS = 512 * 512
 DEFAULT_MIN_SIDE = 32
 SPAN_START, SPAN_END = 0.05, 0.95
+MIN_DURATION_S = 0.5
+"""Shortest video (on its own timestamps) sampled: answers are times with one decimal, so a video of
+0.0002 s (10^6 fps, or squeezed timestamps) would only ever give answers like ``0.0-0.0``."""
+MAX_DURATION_S = 1_000_000.0
+"""Longest plausible duration (11.6 days); beyond it the timestamps are broken, not the video long."""
 
 
 class SkipVideo(Exception):
@@ -131,7 +136,8 @@ def plan_targets(index: _PacketIndex, num_frames: int, span: tuple[float, float]
     over ``span`` (fractions of the duration; default the [5 %, 95 %] span).
 
     Returns (frame indices into ``index.pts``, target times in seconds, duration in seconds).
-    Raises :class:`SkipVideo` when the span holds fewer than ``num_frames`` frames.
+    Raises :class:`SkipVideo` when the span holds fewer than ``num_frames`` frames, or when the
+    duration is outside [:data:`MIN_DURATION_S`, :data:`MAX_DURATION_S`].
     """
     pts = index.pts
     count = len(pts)
@@ -140,6 +146,10 @@ def plan_targets(index: _PacketIndex, num_frames: int, span: tuple[float, float]
     times, duration = _times_and_duration(index)
     if duration <= 0:
         raise SkipVideo(f"video has {count} frame(s) and no duration")
+    if not MIN_DURATION_S <= duration <= MAX_DURATION_S:
+        what = "too short in time" if duration < MIN_DURATION_S else "implausible duration"
+        raise SkipVideo(f"{what}: {count} frames span {duration:.4g} s on their timestamps (need {MIN_DURATION_S:g} s to "
+                        f"{MAX_DURATION_S:.0f} s; answers are times with one decimal)")
     lo, hi = span[0] * duration, (span[1] * duration if span[1] < 1.0 else float(times[-1]))  # 1.0: up to the last frame
     in_span = int(np.count_nonzero((times >= lo - 1e-9) & (times <= hi + 1e-9)))
     if in_span < num_frames:

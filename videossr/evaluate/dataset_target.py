@@ -50,6 +50,9 @@ def load_dataset(path: Path, *, limit: int | None = None) -> Target:
         rows = pq.read_table(parquet, columns=["data_source", "prompt", "videos", "reward_model", "extra_info"]).to_pylist()
     except (OSError, KeyError) as exc:
         raise UserError(f"{parquet} is not a videossr build parquet: {exc}") from None
+    from videossr.export import confine_frames, dataset_root
+
+    confine_frames(rows, dataset_root(parquet), str(parquet))  # frames are read and sent: they stay in the dataset folder
     rows.sort(key=lambda r: r["extra_info"]["sample_id"])
     items = tuple(_row_item(r) for r in rows[:limit])
     info = {"kind": "dataset", "path": str(parquet.resolve())}

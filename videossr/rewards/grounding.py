@@ -18,8 +18,10 @@ All arithmetic is on integer tenths of a second.
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 
+from videossr.names import short_repr
 from videossr.rewards.parsing import Number, RewardResult, failure, find_numbers, locate_answer, unique_group
 
 TASK = "grounding"
@@ -38,11 +40,11 @@ def parse_ground_truth(ground_truth: str) -> Interval:
     """``"12.3-20.5"`` -> ``(123, 205)`` tenths; raises ValueError on a malformed truth."""
     match = _TRUTH_RE.fullmatch(ground_truth) if isinstance(ground_truth, str) else None
     if match is None:
-        raise ValueError(f"grounding ground truth must look like '12.3-20.5' (seconds), got {ground_truth!r}")
+        raise ValueError(f"grounding ground truth must look like '12.3-20.5' (seconds), got {short_repr(ground_truth)}")
     start_tenths = int(match.group(1)) * 10 + int(match.group(2) or 0)
     end_tenths = int(match.group(3)) * 10 + int(match.group(4) or 0)
     if start_tenths >= end_tenths:
-        raise ValueError(f"grounding ground truth needs start < end, got {ground_truth!r}")
+        raise ValueError(f"grounding ground truth needs start < end, got {short_repr(ground_truth)}")
     return start_tenths, end_tenths
 
 
@@ -106,15 +108,34 @@ def iou(predicted: Interval, truth: Interval) -> float:
     return overlap / union if union > 0 else 0.0
 
 
+class UnscorableTruthWarning(UserWarning):
+    """A grounding ground truth no answer can match (``"0.0-0.0"``, malformed): the item scores 0."""
+
+
+UNSCORABLE = "unscorable ground truth"
+
+
 def score(response: str, ground_truth: str) -> RewardResult:
-    """Smooth = IoU, strict = both endpoints equal (to 0.1 s)."""
-    truth = parse_ground_truth(ground_truth)
+    """Smooth = IoU, strict = both endpoints equal (to 0.1 s).
+
+    A ground truth that is not a valid interval (``"0.0-0.0"`` from a degenerate video, or
+    malformed) scores 0 with an :class:`UnscorableTruthWarning` instead of raising, so one bad row
+    never ends a training run, a scoring or a replayed evaluation; ``format_ok`` still says whether
+    the response itself was well formed, and ``reason`` starts with ``"unscorable ground truth"``.
+    """
+    try:
+        truth = parse_ground_truth(ground_truth)
+    except ValueError as exc:
+        warnings.warn(f"{exc}; the response scores 0", UnscorableTruthWarning, stacklevel=2)
+        truth = None
     answer, reason = locate_answer(response)
     if answer is None:
         return failure(TASK, reason, DETAIL_NAMES)
     interval, reason = parse_interval(answer)
     if interval is None:
         return failure(TASK, reason, DETAIL_NAMES)
+    if truth is None:
+        return RewardResult(TASK, 0.0, 0.0, True, UNSCORABLE, (("iou", 0.0), ("viubench", 0.0)))
     overlap = iou(interval, truth)
     exact = 1.0 if interval == truth else 0.0
     return RewardResult(TASK, overlap, exact, True, "", (("iou", overlap), ("viubench", overlap)))

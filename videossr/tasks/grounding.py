@@ -117,14 +117,32 @@ def ability(params: dict) -> str:
     return "spatial" if params["perturbation"] in SPATIAL else "temporal"
 
 
+def expressible(params: dict, sample_fps: float) -> bool:
+    """Whether the answer, written with one decimal, still has start < end (the scorer's rule): a
+    segment squeezed into less than ~0.1 s on the model's time axis would read ``0.0-0.0``."""
+    from videossr.rewards.grounding import parse_ground_truth
+
+    try:
+        parse_ground_truth(render_answer(params, sample_fps))
+    except ValueError:
+        return False
+    return True
+
+
 def make(ctx: SampleContext, opts: GroundingOptions, rng: np.random.Generator, index: int, variant: str) -> TaskSample:
     for _ in range(opts.max_attempts):
         params = draw_params(rng, ctx, opts)
+        if not expressible(params, ctx.sample_fps):
+            start, end = answer_seconds(params, ctx.sample_fps)
+            reason = (f"the segment of {params['length_frames']} frames spans {end - start:.3g} s on this video's time axis: "
+                      "too short for an answer in seconds with one decimal")
+            continue
         refs = apply(ctx, params)
         if visible(ctx, params, refs, opts.min_visible_diff):
             break
+        reason = f"{params['perturbation']} makes no visible change on this video"
     else:
-        raise SkipSample(f"{params['perturbation']} makes no visible change on this video")
+        raise SkipSample(reason)
     return TaskSample(
         task=NAME, variant=variant, index=index, video_id=ctx.video_id, sample_fps=ctx.sample_fps,
         ability=ability(params), params=params, question=render_question(params),

@@ -53,12 +53,15 @@ def messages(system: str, user: str, videos: list[dict], keep: int | None) -> li
 
 
 def plain_rows(parquet: str | os.PathLike) -> dict[str, list]:
-    """The parquet's rows as the plain columns of :data:`COLUMNS` (videos JSON-encoded)."""
+    """The parquet's rows as the plain columns of :data:`COLUMNS` (videos JSON-encoded), every frame
+    path confined to the dataset folder (:func:`videossr.export.confine_frames`)."""
     import pyarrow.parquet as pq
+
+    from videossr.export import confine_frames, dataset_root
 
     table = pq.read_table(Path(parquet), columns=["data_source", "prompt", "videos", "reward_model", "extra_info"])
     cols = {name: [] for name in COLUMNS}
-    for row in table.to_pylist():
+    for row in confine_frames(table.to_pylist(), dataset_root(parquet), str(parquet)):
         roles = {m["role"]: m["content"] for m in row["prompt"]}
         cols["sample_id"].append(row["extra_info"].get("sample_id") or str(row["extra_info"].get("index")))
         cols["data_source"].append(row["data_source"])
