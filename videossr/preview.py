@@ -104,13 +104,14 @@ def preview(dataset: str | os.PathLike, out: str | os.PathLike, *, n: int = 8) -
     safe file name is sanitised and hashed, :func:`videossr.names.file_stem`); returns their paths."""
     out = Path(out)
     lock_for_reading(dataset)
+    sheets = []  # rendered before the output is created, so a refused row leaves no folder behind
+    for row in _pick(load_rows(dataset), n):
+        data = io.BytesIO()
+        render_sheet(row).save(data, format="PNG")
+        sheets.append((confined(out, f"{file_stem(row['extra_info']['sample_id'])}.png", what="preview file"), data.getvalue()))
     lock_output(out, command="preview")
     written = []
-    for row in _pick(load_rows(dataset), n):
-        sheet = render_sheet(row)
-        path = confined(out, f"{file_stem(row['extra_info']['sample_id'])}.png", what="preview file")
-        data = io.BytesIO()
-        sheet.save(data, format="PNG")
+    for path, png in sheets:
         with writing_into(out):
-            written.append(atomic.write_bytes(path, data.getvalue()))
+            written.append(atomic.write_bytes(path, png))
     return written
