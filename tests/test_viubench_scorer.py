@@ -149,7 +149,7 @@ def test_predictions_file_accepts_runner_fields_and_refuses_other_versions(tmp_p
     assert preds.responses == {"a": "3,2,1", "b": "4.0-5.0", "c": None}
     assert not preds.versioned
     old = _write(tmp_path / "old.jsonl", [{"id": "a", "response": "1,2,3", "viubench_version": "viubench-0.9"}])
-    with pytest.raises(UserError, match="'viubench-0.9'.*'viubench-1.0'"):
+    with pytest.raises(UserError, match="'viubench-0.9'.*'viubench-1.1'"):
         read_predictions(old)
     other_build = _write(tmp_path / "other.jsonl", [{"id": "a", "response": "1,2,3", "bench": "0000"}])
     with pytest.raises(UserError, match="another VIUBench build"):

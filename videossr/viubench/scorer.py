@@ -11,7 +11,7 @@ library and percent in reports.
 
 Predictions file (JSONL, one object per line)::
 
-    {"id": "counting-easy-000000", "response": "3,1,4", "viubench_version": "viubench-1.0", "bench": "5f0c..."}
+    {"id": "counting-easy-000000", "response": "3,1,4", "viubench_version": "viubench-1.1", "bench": "5f0c..."}
 
 ``id`` and ``response`` (raw model text) are required; other fields are ignored, so a runner's
 own records (parsed answers, latency, ...) can be scored as they are. A line without
