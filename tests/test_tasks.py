@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -40,6 +41,32 @@ def test_each_perturbation_changes_exactly_its_segment(ctx, name):
         fps = ctx.sample_fps
         assert s.answer == f"{start / fps:.1f}-{(start + length) / fps:.1f}"
         assert perturbations.get(name).description in s.question
+
+
+# words that describe how a perturbed frame looks or feels rather than what was done to it
+VISUAL_CUES = ("black", "border", "shrunk", "surround", "like", "suddenly", "upside", "heavy", "scrambled", "becomes", "stutter", "lose")
+
+
+@pytest.mark.parametrize("name", sorted(perturbations.REGISTRY))
+def test_questions_name_what_was_done_to_the_segment_not_what_to_look_for(name):
+    what = perturbations.get(name).description
+    # one passive clause, the same form for every perturbation: "<what> is|are <done>"
+    assert re.fullmatch(r"(the|a|Gaussian) [a-z0-9 ]+ (is|are) [a-z0-9 -]+", what), what
+    assert not any(cue in what.lower() for cue in VISUAL_CUES), what
+    question = make_question(name)
+    assert what in question and question.count("segment") == 2
+
+
+def make_question(name):
+    from videossr.tasks import grounding
+
+    return grounding.render_question({"perturbation": name, "start_frame": 0, "length_frames": 8})
+
+
+def test_zoom_out_question_gives_no_hint_the_others_do_not_get():
+    question = make_question("zoom_out")
+    assert "zoomed out" in question and "black" not in question and "border" not in question
+    assert make_question("zoom_in").replace("zoomed in", "zoomed out") == question  # same sentence, the operation swapped
 
 
 def _segment(ctx, name, seed=3):
