@@ -142,7 +142,16 @@ def test_cli_build_baseline_score_compare_plot(bench, tmp_path, capsys):
     report = json.loads(files["json"].read_text())
     assert report["reports"][0]["items"] == 9 * PER_SUBSET and report["reports"][0]["missing"] == 0
     assert [p["model"] for p in report["published"]] == ["GPT-5", "VideoSSR-8B"]
-    assert len(files["csv"].read_text().splitlines()) == 4  # header, yours, 2 published
+    csv_rows = files["csv"].read_text().splitlines()
+    assert len(csv_rows) == 5 and csv_rows[2].startswith("chance (analytic),analytic,")  # header, yours, the chance row, 2 published
+    assert "not item for item" in printed and "answers read by the paper parser" in printed
+    assert len(report["reports"][0]["per_item"]) == 9 * PER_SUBSET and report["reports"][0]["ci95"]["overall"] is not None
+    assert main(["viubench", "score", str(pred), "--bench", str(out), "--parser", "robust", "--ci"]) == 0
+    printed = capsys.readouterr().out
+    assert "answers read by the robust parser" in printed and "+/- 95% CI (bootstrap)" in printed and "not item for item" not in printed
+    chance = tmp_path / "chance.jsonl"
+    assert main(["viubench", "baseline", "chance", "--bench", str(out), "--out", str(chance)]) == 0
+    assert json.loads(chance.read_text(encoding="utf-8").splitlines()[0])["baseline"] == "chance"
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (tmp_path / "stranger.jsonl").write_text('{"id": "nope", "response": "1"}\n', encoding="utf-8")
     assert main(["viubench", "score", str(tmp_path / "stranger.jsonl"), "--bench", str(out)]) == 1
