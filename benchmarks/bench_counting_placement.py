@@ -147,13 +147,14 @@ def main(argv=None) -> int:
         print("frame sizes: " + ", ".join(f"{v} {w}x{h}" for v, (w, h) in sorted(sizes.items())))
         runs["recipe (paper)"] = planned_params(sizes, args.per_subset, args.seed, None)
         runs["separated"] = planned_params(sizes, args.per_subset, args.seed, "separated")
-    print(f"{'placement':<16} {'variant':<6} {'items':>6} {'inst':>6} {'frames>=2':>9} {'overlap':>8} {'simulated':>9} {'ratio':>6} "
+    width = max(16, *(len(name) for name in runs))
+    print(f"{'placement':<{width}} {'variant':<6} {'items':>6} {'inst':>6} {'frames>=2':>9} {'overlap':>8} {'simulated':>9} {'ratio':>6} "
           f"{'off-rule':>8} {'cross box':>9}")
     results = {}
     for name, samples in runs.items():
         results[name] = measure(samples, args.repeats)
         for variant, s in results[name].items():
-            print(f"{name:<16} {variant:<6} {s['items']:>6} {s['instances']:>6} {s['multi_instance_frames']:>9} {100 * s['overlap_share']:>7.1f}% "
+            print(f"{name:<{width}} {variant:<6} {s['items']:>6} {s['instances']:>6} {s['multi_instance_frames']:>9} {100 * s['overlap_share']:>7.1f}% "
                   f"{100 * s['simulated_share']:>8.1f}% {s['ratio']:>6.2f} {s['centres_outside_rule']:>8} {s['shapes_crossing_box']:>9}")
     print(f"({time.perf_counter() - started:.1f} s; overlap: share of frames with 2+ instances where two overlap; simulated: "
           f"the same frames under tests/placement_sim.py, {args.repeats} draws each)")
