@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -40,6 +41,32 @@ def test_each_perturbation_changes_exactly_its_segment(ctx, name):
         fps = ctx.sample_fps
         assert s.answer == f"{start / fps:.1f}-{(start + length) / fps:.1f}"
         assert perturbations.get(name).description in s.question
+
+
+# words that describe how a perturbed frame looks or feels rather than what was done to it
+VISUAL_CUES = ("black", "border", "shrunk", "surround", "like", "suddenly", "upside", "heavy", "scrambled", "becomes", "stutter", "lose")
+
+
+@pytest.mark.parametrize("name", sorted(perturbations.REGISTRY))
+def test_questions_name_what_was_done_to_the_segment_not_what_to_look_for(name):
+    what = perturbations.get(name).description
+    # one passive clause, the same form for every perturbation: "<what> is|are <done>"
+    assert re.fullmatch(r"(the|a|Gaussian) [a-z0-9 ]+ (is|are) [a-z0-9 -]+", what), what
+    assert not any(cue in what.lower() for cue in VISUAL_CUES), what
+    question = make_question(name)
+    assert what in question and question.count("segment") == 2
+
+
+def make_question(name):
+    from videossr.tasks import grounding
+
+    return grounding.render_question({"perturbation": name, "start_frame": 0, "length_frames": 8})
+
+
+def test_zoom_out_question_gives_no_hint_the_others_do_not_get():
+    question = make_question("zoom_out")
+    assert "zoomed out" in question and "black" not in question and "border" not in question
+    assert make_question("zoom_in").replace("zoomed in", "zoomed out") == question  # same sentence, the operation swapped
 
 
 def _segment(ctx, name, seed=3):
@@ -110,13 +137,18 @@ def _count_regions(params, shape_hw):
     return per_frame
 
 
+@pytest.mark.parametrize("placement", ["paper", "separated"])
 @pytest.mark.parametrize("variant,max_total", [("easy", 9), ("hard", 16)])
-def test_counting_answer_matches_the_shapes_drawn(ctx, variant, max_total):
+def test_counting_answer_matches_the_shapes_drawn(ctx, variant, max_total, placement):
     h, w = ctx.frames.shape[1:3]
     for index in range(40):
-        s = make_sample(ctx, "counting", variant, index, seed=1)
+        s = make_sample(ctx, "counting", variant, index, seed=1, overrides={"placement": placement})
+        assert s.params["placement"] == placement
         regions = _count_regions(s.params, (h, w))
-        assert all(found == expected for found, expected, _ in regions.values())
+        if placement == "separated":  # shapes never touch: one connected region per instance
+            assert all(found == expected for found, expected, _ in regions.values())
+        else:  # the paper's placement lets shapes overlap: overlapping instances merge into one region
+            assert all(1 <= found <= expected for found, expected, _ in regions.values())
         totals = {sh: sum(n for _, n, shape in regions.values() if shape == sh) for sh in counting.SHAPES}
         assert s.answer == f"{totals['circle']},{totals['square']},{totals['triangle']}"
         assert all(1 <= totals[sh] <= max_total for sh in counting.SHAPES)

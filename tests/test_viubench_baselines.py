@@ -105,3 +105,35 @@ def test_whole_video_equals_random_outside_grounding_and_baselines_are_seeded():
     assert report.subsets["grounding_shuffle"].score == pytest.approx(0.2)  # 2 s of a 10 s axis
     with pytest.raises(KeyError, match="did you mean 'random'"):
         baseline_responses("randm", items)
+
+
+# ----------------------------------------------------------------------------- the chance row
+
+# by hand: counting 1/9 and 1/16 per shape; grounding E[length]/48 = 12/48 (lengths uniform 8..16); jigsaw 1/6! and 1/8!
+HAND_CHANCE = {"counting_easy": 100 / 9, "counting_hard": 100 / 16, "grounding_channel_swap": 25.0, "grounding_rotate180": 25.0,
+               "grounding_zoom_out": 25.0, "grounding_mirror": 25.0, "grounding_shuffle": 25.0, "jigsaw_easy": 100 / 720, "jigsaw_hard": 100 / 40320}
+
+
+def test_chance_row_equals_the_analytic_values():
+    from videossr.viubench.table import CHANCE_LABEL, TableRow, format_table
+
+    row = TableRow.chance()
+    assert row.subsets == pytest.approx(HAND_CHANCE)
+    assert row.tasks == pytest.approx({"counting": (100 / 9 + 100 / 16) / 2, "grounding": 25.0, "jigsaw": (100 / 720 + 100 / 40320) / 2})
+    assert row.abilities == pytest.approx({"fine-grained": (100 / 9 + 100 / 16) / 2, "spatial": 25.0, "temporal": (25 + 100 / 720 + 100 / 40320) / 3})
+    assert row.overall == pytest.approx(sum(HAND_CHANCE.values()) / 9)  # 15.83; the paper's 16.1 has grounding 25.2-25.9
+    line = next(line for line in format_table([row]).splitlines() if line.startswith(CHANCE_LABEL))
+    assert line.split("|")[1:] == [f" {11.111:6.1f} {6.25:6.1f} {8.68:6.1f} ", "   25.0   25.0    25.0   25.0    25.0   25.0 ",
+                                   "    0.1    0.0    0.1 ", "    15.8"]
+
+
+def test_chance_baseline_is_the_papers_random_guess_definition():
+    items = [make_item("counting_easy", "3,1,4", 0), make_item("jigsaw_hard", "21354687", 1), make_item("grounding_shuffle", "2.0-4.0", 2)]
+    chance, rand = baseline_responses("chance", items), baseline_responses("random", items)
+    assert chance == baseline_responses("whole-video", items)  # grounding: the whole-video interval
+    assert chance[items[0].id] == rand[items[0].id] and chance[items[1].id] == rand[items[1].id]  # uniform counts and orders
+    assert chance[items[2].id] == "0.0-10.0"
+    # its expected grounding score over the generator's segments is the analytic 25 % (up to the 0.1 s grid)
+    population = grounding_population()
+    scored = [score_item(make_item("grounding_mirror", answer, k), "0.0-10.0") * weight for k, (answer, weight) in enumerate(population)]
+    assert 100 * sum(scored) == pytest.approx(HAND_CHANCE["grounding_mirror"], abs=0.3)

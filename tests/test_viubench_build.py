@@ -35,6 +35,8 @@ def test_items_cover_the_nine_subsets_in_paper_order_with_versions_everywhere(be
     meta = json.loads((out / "bench.json").read_text(encoding="utf-8"))
     assert meta["viubench_version"] == BENCH_VERSION and meta["seed"] == 7 and meta["per_subset"] == PER_SUBSET and meta["complete"]
     assert meta["frames"] == {"num_frames": 48, "max_pixels": 512 * 512}
+    assert meta["placement"] == {"counting_easy": "paper", "counting_hard": "paper"}  # the paper's counting placement
+    assert all(line["params"]["placement"] == "paper" for line in lines if line["task"] == "counting")
     eval_entries = json.loads((out / "eval" / "eval.json").read_text(encoding="utf-8"))
     assert [e["id"] for e in eval_entries] == [i.id for i in items]
     assert all(e["viubench_version"] == BENCH_VERSION for e in eval_entries)
@@ -42,6 +44,24 @@ def test_items_cover_the_nine_subsets_in_paper_order_with_versions_everywhere(be
         assert all(path.startswith(str(out.resolve())) for clip in item.clips for path in clip)
         assert all((out / f).is_file() for f in item.eval_files) and len(item.eval_files) == len(item.clips)
         assert item.max_pixels == 512 * 512 and item.min_pixels == 16384
+
+
+def test_counting_params_are_what_the_placement_benchmark_redraws(bench):
+    # benchmarks/bench_counting_placement.py redraws a build's counting params from the seed and the frame size alone
+    import numpy as np
+    from PIL import Image
+
+    from videossr.seeding import rng_for
+    from videossr.tasks import SampleContext, counting
+
+    items = [i for i in load_items(bench[0]) if i.task == "counting"]
+    assert len(items) == 2 * PER_SUBSET
+    for item in items:
+        with Image.open(item.clips[0][0]) as image:
+            size = image.size
+        ctx = SampleContext(item.video_id, np.broadcast_to(np.zeros((1, 1, 1, 3), np.uint8), (48, size[1], size[0], 3)), 1.0)
+        rng = rng_for(7, item.video_id, "counting", item.variant, int(item.id.rsplit("-", 1)[1]))
+        assert counting.draw_params(rng, ctx, counting.options(item.variant, placement="paper")) == item.params
 
 
 def test_user_message_layout_single_video_and_jigsaw_clips(bench):
@@ -122,7 +142,16 @@ def test_cli_build_baseline_score_compare_plot(bench, tmp_path, capsys):
     report = json.loads(files["json"].read_text())
     assert report["reports"][0]["items"] == 9 * PER_SUBSET and report["reports"][0]["missing"] == 0
     assert [p["model"] for p in report["published"]] == ["GPT-5", "VideoSSR-8B"]
-    assert len(files["csv"].read_text().splitlines()) == 4  # header, yours, 2 published
+    csv_rows = files["csv"].read_text().splitlines()
+    assert len(csv_rows) == 5 and csv_rows[2].startswith("chance (analytic),analytic,")  # header, yours, the chance row, 2 published
+    assert "not item for item" in printed and "answers read by the paper parser" in printed
+    assert len(report["reports"][0]["per_item"]) == 9 * PER_SUBSET and report["reports"][0]["ci95"]["overall"] is not None
+    assert main(["viubench", "score", str(pred), "--bench", str(out), "--parser", "robust", "--ci"]) == 0
+    printed = capsys.readouterr().out
+    assert "answers read by the robust parser" in printed and "+/- 95% CI (bootstrap)" in printed and "not item for item" not in printed
+    chance = tmp_path / "chance.jsonl"
+    assert main(["viubench", "baseline", "chance", "--bench", str(out), "--out", str(chance)]) == 0
+    assert json.loads(chance.read_text(encoding="utf-8").splitlines()[0])["baseline"] == "chance"
     assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     (tmp_path / "stranger.jsonl").write_text('{"id": "nope", "response": "1"}\n', encoding="utf-8")
     assert main(["viubench", "score", str(tmp_path / "stranger.jsonl"), "--bench", str(out)]) == 1

@@ -14,7 +14,7 @@ def test_demo_builds_a_small_viubench_and_prints_the_random_baseline_table(tmp_p
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--workers", "2", "--no-progress"]) == 0
     printed = capsys.readouterr().out
-    assert "VIUBench viubench-1.0 (percent)" in printed and "VideoSSR-8B (paper)" in printed
+    assert f"VIUBench {BENCH_VERSION} (percent" in printed and "VideoSSR-8B (paper)" in printed
     row = next(line for line in printed.splitlines() if line.startswith("random "))
     assert row.count("|") == 4  # the label and the three task groups, then Overall
     items = load_items(out / "viubench")

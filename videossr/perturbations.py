@@ -29,7 +29,10 @@ OrderFn = Callable[[int, int, int, dict], list]
 @dataclass(frozen=True)
 class Perturbation:
     name: str
-    description: str  # words used in the question: "during one segment, <description>"
+    # the question's words for what was done to the segment ("... one continuous segment in which
+    # <description>."): the operation only, at the same level of detail for every perturbation,
+    # never the visual cue to look for (e.g. zoom_out's black border)
+    description: str
     draw: Callable[[np.random.Generator, int], dict]
     pixel: PixelFn | None = None
     order: OrderFn | None = None
@@ -204,22 +207,22 @@ def fast(start: int, length: int, total: int, params: dict) -> list:
 
 
 for _p in (
-    Perturbation("grayscale", "the frames lose all colour and turn grayscale", _no_params, pixel=grayscale),
-    Perturbation("invert", "the colours are inverted like a photo negative", _no_params, pixel=invert),
+    Perturbation("grayscale", "the frames are converted to grayscale", _no_params, pixel=grayscale),
+    Perturbation("invert", "the colours are inverted", _no_params, pixel=invert),
     Perturbation("channel_swap", "the red and blue colour channels are swapped", _no_params, pixel=channel_swap),
     Perturbation("rotate90", "the picture is rotated 90 degrees counter-clockwise", _no_params, pixel=_rotate_fit(1)),
-    Perturbation("rotate180", "the picture is turned upside down (rotated 180 degrees)", _no_params, pixel=rotate180),
+    Perturbation("rotate180", "the picture is rotated 180 degrees", _no_params, pixel=rotate180),
     Perturbation("rotate270", "the picture is rotated 90 degrees clockwise", _no_params, pixel=_rotate_fit(3)),
-    Perturbation("noise", "heavy random noise is added to the picture", _draw_noise, pixel=noise),
-    Perturbation("shuffle", "the frames are played in a scrambled order", _draw_shuffle, order=shuffle),
-    Perturbation("swap", "the footage is replaced by footage from a different video", _draw_swap, pixel=swap, needs_donor=True),
-    Perturbation("zoom_in", "the picture is suddenly zoomed in on its centre", _draw_zoom_in, pixel=zoom_in),
-    Perturbation("zoom_out", "the picture is shrunk and surrounded by a black border", _draw_zoom_out, pixel=zoom_out),
-    Perturbation("mirror", "the picture is flipped horizontally like a mirror image", _no_params, pixel=mirror),
-    Perturbation("blur", "the picture becomes blurred", _no_params, pixel=_per_frame(lambda im: im.filter(ImageFilter.GaussianBlur(radius=2)))),
-    Perturbation("saturation", "the colours become strongly over-saturated", _no_params, pixel=_per_frame(lambda im: ImageEnhance.Color(im).enhance(2.0))),
-    Perturbation("stutter_hold", "the video stutters, freezing on a few frames", _draw_stutter, order=stutter_hold),
-    Perturbation("slow", "the video plays in slow motion", _no_params, order=slow, in_default_pool=False),
-    Perturbation("fast", "the video plays fast-forward", _no_params, order=fast, in_default_pool=False),
+    Perturbation("noise", "Gaussian noise is added to the picture", _draw_noise, pixel=noise),
+    Perturbation("shuffle", "the order of the frames is shuffled", _draw_shuffle, order=shuffle),
+    Perturbation("swap", "the frames are replaced by frames of another video", _draw_swap, pixel=swap, needs_donor=True),
+    Perturbation("zoom_in", "the picture is zoomed in", _draw_zoom_in, pixel=zoom_in),
+    Perturbation("zoom_out", "the picture is zoomed out", _draw_zoom_out, pixel=zoom_out),
+    Perturbation("mirror", "the picture is mirrored horizontally", _no_params, pixel=mirror),
+    Perturbation("blur", "the picture is blurred", _no_params, pixel=_per_frame(lambda im: im.filter(ImageFilter.GaussianBlur(radius=2)))),
+    Perturbation("saturation", "the colour saturation is increased", _no_params, pixel=_per_frame(lambda im: ImageEnhance.Color(im).enhance(2.0))),
+    Perturbation("stutter_hold", "a few of the frames are held and repeated", _draw_stutter, order=stutter_hold),
+    Perturbation("slow", "the video is slowed down", _no_params, order=slow, in_default_pool=False),
+    Perturbation("fast", "the video is sped up", _no_params, order=fast, in_default_pool=False),
 ):
     register(_p)

@@ -22,7 +22,7 @@ from videossr.errors import UserError
 from videossr.recipe import Recipe, RecipeEntry
 from videossr.seeding import stable_seed
 
-PLAN_FORMAT = "videossr-plan-1"
+PLAN_FORMAT = "videossr-plan-2"  # in every job key: bumped when the same inputs make other samples (2: paper counting placement, perturbation wording)
 MAX_FALLBACK_ROUNDS = 8
 SPLITS = ("train", "val")
 

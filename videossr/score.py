@@ -8,6 +8,10 @@ verl parquet (or a dataset folder holding ``train.parquet``) with ``data_source`
 Every prediction line is scored (several responses per sample are fine; each counts). A sample
 with no prediction counts once, as a format failure with reward 0, and is reported as missing.
 Predictions whose key is not in the dataset are counted as unmatched and not scored.
+
+``parser`` says how answers are read (videossr.viubench.parsers): ``robust`` (default) is the
+training rewards' own reading, so the means are the rewards training would give; ``paper``
+reads only the paper's bare answer formats, as VIUBench scores do.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from videossr.rewards import TASKS, compute, task_for
+from videossr.rewards import TASKS, task_for
+from videossr.viubench.parsers import read_answer
 
 ALL = "(all)"
+DEFAULT_SCORE_PARSER = "robust"  # the rewards' reading: `videossr score` reports what training would reward
 _DATASET_COLUMNS = ["data_source", "reward_model", "extra_info"]
 
 
@@ -46,6 +52,7 @@ class ScoreReport:
     unmatched_predictions: int
     predictions_path: str
     dataset_path: str
+    parser: str = DEFAULT_SCORE_PARSER
 
     @property
     def overall(self) -> GroupScore:
@@ -55,6 +62,7 @@ class ScoreReport:
         return {
             "predictions": self.predictions_path,
             "dataset": self.dataset_path,
+            "parser": self.parser,
             "unmatched_predictions": self.unmatched_predictions,
             "groups": [asdict(group) for group in self.groups],
         }
@@ -135,7 +143,7 @@ def _row_position(prediction: dict, by_sample_id: dict, by_index: dict | None) -
         return None
 
 
-def score_predictions(predictions_path: str | os.PathLike, dataset_path: str | os.PathLike) -> ScoreReport:
+def score_predictions(predictions_path: str | os.PathLike, dataset_path: str | os.PathLike, *, parser: str = DEFAULT_SCORE_PARSER) -> ScoreReport:
     """Score every prediction against its dataset row; means per task and variant, smooth and strict."""
     rows = load_dataset_rows(dataset_path)
     predictions = load_predictions(predictions_path)
@@ -150,7 +158,7 @@ def score_predictions(predictions_path: str | os.PathLike, dataset_path: str | o
             unmatched += 1
             continue
         row = rows[position]
-        result = compute(row["data_source"], prediction.get("response"), row["reward_model"]["ground_truth"])
+        result = read_answer(parser, row["data_source"], prediction.get("response"), row["reward_model"]["ground_truth"])
         _tally_for(tallies, row).add(result.score, result.strict, result.format_ok)
         scored[position] += 1
     for position, row in enumerate(rows):
@@ -158,7 +166,7 @@ def score_predictions(predictions_path: str | os.PathLike, dataset_path: str | o
         tally.samples += 1
         if not scored[position]:
             tally.add_missing()
-    return ScoreReport(_groups(tallies), unmatched, str(predictions_path), str(dataset_path))
+    return ScoreReport(_groups(tallies), unmatched, str(predictions_path), str(dataset_path), parser)
 
 
 def _tally_for(tallies: dict, row: dict) -> _Tally:
@@ -195,6 +203,7 @@ def format_report(report: ScoreReport) -> str:
         )
         if group.variant == ALL and group is not report.overall:
             lines.append("")
+    lines.append(f"answers read by the {report.parser} parser")
     if report.unmatched_predictions:
         lines.append(f"warning: {report.unmatched_predictions} prediction(s) matched no dataset sample and were not scored")
     return "\n".join(lines)

@@ -86,7 +86,7 @@ def cmd_score(args) -> int:
     from videossr import atomic
     from videossr.score import format_report, score_predictions
 
-    report = score_predictions(args.predictions, args.dataset)
+    report = score_predictions(args.predictions, args.dataset, parser=args.parser)
     print(format_report(report))
     if args.json:
         atomic.write_json(args.json, report.to_dict())
@@ -145,6 +145,8 @@ def register(verbs) -> None:
     p.add_argument("predictions", type=Path, help='JSONL, one {"sample_id" (or "index"), "response"} object per line')
     p.add_argument("--dataset", type=Path, required=True, help="dataset folder (from build) or a parquet file")
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON to this file")
+    p.add_argument("--parser", choices=("paper", "robust"), default="robust",
+                   help="how answers are read: robust = the training rewards' reading (default), paper = the paper's bare formats")
     p.set_defaults(func=cmd_score)
 
     p = verbs.add_parser("demo", help="run the whole pipeline on the built-in sample clips")

@@ -13,7 +13,7 @@ def cmd_eval(args) -> int:
     outcome = evaluate(args.target, backend=args.backend, out=args.out, backend_options=backend_options(args), task=args.task, video_dir=args.video_dir,
                        max_frames=args.max_frames, limit=args.limit, dry_run=args.dry_run, n=args.n, temperature=args.temperature,
                        max_tokens=args.max_tokens, seed=args.seed, cache=False if args.no_cache else (args.cache or True),
-                       overwrite=args.overwrite, progress=not args.no_progress)
+                       overwrite=args.overwrite, progress=not args.no_progress, parser=args.parser)
     print(outcome.text)
     if outcome.report is not None and outcome.answered == 0:
         print(f"error: every item failed (see {outcome.out}/predictions.jsonl)", file=sys.stderr)
@@ -34,6 +34,8 @@ def register(verbs) -> None:
     g.add_argument("--video-dir", help="outside JSON: the folder its videos are in")
     g.add_argument("--max-frames", type=positive_int, default=DEFAULT_MAX_FRAMES, help="outside JSON: fps 2 capped at this many frames (paper: 32, 48, 64; default %(default)s)")
     g.add_argument("--limit", type=positive_int, help="only the first N items")
+    g.add_argument("--parser", choices=("paper", "robust"), help="VIUBench folder: how answers are read, paper = the paper's bare formats "
+                   "(default), robust = the training rewards' reading")
     g = p.add_argument_group("sampling")
     g.add_argument("-n", type=positive_int, default=1, help="outputs per item (default %(default)s)")
     g.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default %(default)s)")

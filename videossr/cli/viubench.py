@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from videossr.cli.common import add_run_args, positive_int
+from videossr.viubench.parsers import DEFAULT_PARSER, PARSERS
 
 DEFAULT_PLOT_MODELS = ("GPT-5", "Gemini-2.5-Pro", "Qwen3-VL-8B-Instruct", "VideoSSR-8B")
 
@@ -34,7 +35,7 @@ def cmd_score(args) -> int:
     from videossr.viubench.report import score_command
 
     return score_command(args.predictions, args.bench, compare=args.compare, plot_models=DEFAULT_PLOT_MODELS,
-                         json_path=args.json, csv_path=args.csv, plot_path=args.plot)
+                         json_path=args.json, csv_path=args.csv, plot_path=args.plot, parser=args.parser, ci=args.ci, ci_seed=args.ci_seed)
 
 
 def cmd_export_lmms_eval(args) -> int:
@@ -59,8 +60,10 @@ def register(verbs) -> None:
     add_run_args(p)
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("baseline", help="model-free baseline predictions (random guess, whole-video interval)")
-    p.add_argument("name", choices=("random", "whole-video"), help="which baseline")
+    p = sub.add_parser("baseline", help="model-free baseline predictions (chance, random guess, whole-video interval)")
+    p.add_argument("name", choices=("chance", "random", "whole-video"),
+                   help="chance: the paper's Random Guess definition (uniform counts and orders, whole-video interval); "
+                        "random: uniform over every answer space (a random interval for grounding); whole-video: as chance")
     p.add_argument("--bench", type=Path, required=True, help="VIUBench folder")
     p.add_argument("--out", type=Path, required=True, help="predictions JSONL to write")
     p.add_argument("--seed", type=int, default=0, help="guess seed (default %(default)s)")
@@ -70,7 +73,11 @@ def register(verbs) -> None:
     p.add_argument("predictions", type=Path, nargs="+", help='JSONL files, one {"id", "response"} per line (one table row each)')
     p.add_argument("--bench", type=Path, required=True, help="VIUBench folder the predictions were made on")
     p.add_argument("--compare", nargs="*", metavar="MODEL", default=None,
-                   help="print published rows beside yours: model names, or none for all 13")
+                   help="print published rows beside yours: model names (or 'Random Guess'), or none for all 13 models and the Random Guess row")
+    p.add_argument("--parser", choices=PARSERS, default=DEFAULT_PARSER,
+                   help="how answers are read: paper = the paper's bare formats (default), robust = the training rewards' reading")
+    p.add_argument("--ci", action="store_true", help="print bootstrap 95%% intervals under each row (the JSON always has them)")
+    p.add_argument("--ci-seed", type=int, default=0, help="bootstrap seed (default %(default)s)")
     p.add_argument("--json", type=Path, default=None, help="write the report as JSON")
     p.add_argument("--csv", type=Path, default=None, help="write the table as CSV (published table's columns)")
     p.add_argument("--plot", type=Path, default=None, help="write a grouped bar chart PNG (yours vs the compared rows, "

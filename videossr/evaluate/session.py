@@ -39,13 +39,13 @@ class EvalOutcome:
 def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.PathLike, backend_options: dict | None = None, task: str | None = None,
              video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES, limit: int | None = None, dry_run: bool = False,
              n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0, cache: str | os.PathLike | bool = True,
-             overwrite: bool = False, progress: bool = True) -> EvalOutcome:
+             overwrite: bool = False, progress: bool = True, parser: str | None = None) -> EvalOutcome:
     if backend not in backend_names():
         get_backend(backend)  # raises the did-you-mean error before any work
     out = Path(out)
     claim_output(None, out, kind="eval", overwrite=overwrite, inputs=(target_path, video_dir))
     target = load_target(target_path, task=task, video_dir=video_dir, max_frames=max_frames, limit=1 if dry_run and limit is None else limit,
-                         work_dir=out / FRAMES_DIR, progress=progress)
+                         work_dir=out / FRAMES_DIR, progress=progress, parser=parser)
     if not target.items:
         raise UserError(f"{target_path} holds no items")
     options = dict(backend_options or {})

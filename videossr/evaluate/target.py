@@ -127,13 +127,14 @@ def detect_kind(path: Path) -> str:
 
 
 def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES,
-                limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False) -> Target:
+                limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False, parser: str | None = None) -> Target:
     """Load the items of a VIUBench folder, a build dataset or an outside VQA/VTG JSON.
 
     ``task`` (``vqa``/``vtg``) forces the kind of an outside JSON (default: detected from the
     answers); ``video_dir`` is where its videos are; they are sampled at fps 2 capped by
     ``max_frames`` into ``work_dir`` (required for outside JSONs; the eval runner passes
-    ``OUT/frames``). ``limit`` keeps the first N items.
+    ``OUT/frames``). ``limit`` keeps the first N items. ``parser`` (``paper``/``robust``, VIUBench
+    folders only) is how answers are read (default ``paper``).
     """
     path = Path(path)
     if not path.exists():
@@ -145,10 +146,12 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         raise UserError(f"unknown outside task {task!r}{did_you_mean(task, ('vqa', 'vtg'))}")
     if kind != "outside" and (task is not None or video_dir is not None):
         raise UserError(f"--task and --video-dir are for outside JSON benchmarks; {path} is a {kind}")
+    if kind != "viubench" and parser is not None:
+        raise UserError(f"--parser is for VIUBench folders; {path} is a {kind}")
     if kind == "viubench":
         from videossr.evaluate.viubench_target import load_viubench
 
-        return load_viubench(path, limit=limit)
+        return load_viubench(path, limit=limit, parser=parser)
     if kind == "dataset":
         from videossr.evaluate.dataset_target import load_dataset
 

@@ -1,10 +1,22 @@
 """Object counting: circles, squares and triangles are drawn over a few frames; count each shape.
 
-Params: ``placements``, a list of ``{"frame", "shape", "instances": [{"cx", "cy", "size",
-"rotation_deg", "color"}]}`` in stored-frame pixels (``size`` is the shape's width: circle
-diameter, square side, triangle side). Each shape type gets 1..max_frames distinct frames, more
-than ``min_spacing`` frames apart, one shape type per frame; each such frame gets
-1..max_instances instances. Answer ``"circles,squares,triangles"``: the totals over the video.
+Params: ``placement`` (how centres were drawn, see below) and ``placements``, a list of
+``{"frame", "shape", "instances": [{"cx", "cy", "size", "rotation_deg", "color"}]}`` in
+stored-frame pixels (``size`` is the shape's width: circle diameter, square side, equilateral
+triangle side). Each shape type gets 1..max_frames distinct frames, more than ``min_spacing``
+frames apart, one shape type per frame; each such frame gets 1..max_instances instances. Answer
+``"circles,squares,triangles"``: the totals over the video.
+
+Placements (option ``placement``):
+
+* ``paper`` (default; the definition VIUBench's published numbers were measured on): an integer
+  size in ``size_range`` of the shorter side; the centre drawn uniformly inside the central box
+  (``region`` = 70 % of width and height) shrunk by a margin of int(0.75 x size) on every side,
+  or over the whole frame with that margin when the box is too small for it; a draw closer than
+  the new instance's size to an earlier centre of the frame is redrawn, at most
+  ``PAPER_DRAWS`` draws, the last one kept. Instances may overlap.
+* ``separated``: instances never overlap (bounding circles at least ``GAP_PX`` apart, sizes
+  shrunk when there is no room); centres inside the central box, shapes may extend past it.
 """
 
 from __future__ import annotations
@@ -21,6 +33,9 @@ NAME = "counting"
 SHAPES = ("circle", "square", "triangle")  # answer order
 GAP_PX = 4  # minimum gap between the bounding circles of two instances
 MAX_SIZE = 0.7  # largest shape width / shorter frame side: a rotated square's bounding circle still fits
+PLACEMENTS = ("paper", "separated")
+PAPER_DRAWS = 20  # paper placement: centre draws per instance before the last one is kept
+PAPER_MARGIN_PER_SIZE = 0.75  # paper placement: margin int(0.75 x size) inside the box
 _CIRCUMRADIUS_PER_SIZE = {"circle": 0.5, "square": 1 / math.sqrt(2), "triangle": 1 / math.sqrt(3)}
 
 
@@ -33,8 +48,11 @@ class CountingOptions:
     size_range: tuple[float, float] = (0.2, 0.4)  # fraction of min(height, width)
     region: float = 0.7  # centres lie in this central fraction of the frame
     color_range: tuple[int, int] = (50, 255)
+    placement: str = "paper"  # paper | separated (see the module doc)
 
     def __post_init__(self) -> None:
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
         unknown = set(self.shapes) - set(SHAPES)
         if unknown or not self.shapes:
             raise ValueError(f"shapes must be a non-empty subset of {SHAPES}, got {self.shapes}")
@@ -76,7 +94,47 @@ def _pick_frames(rng: np.random.Generator, n: int, k: int, used: set[int], spaci
     return sorted(picked)
 
 
-def _place(rng: np.random.Generator, shape: str, count: int, width: int, height: int, opts: CountingOptions) -> list[dict]:
+def _instance(x: float, y: float, size: float, rotation: float, color) -> dict:
+    return {"cx": round(float(x), 2), "cy": round(float(y), 2), "size": round(float(size), 2), "rotation_deg": round(float(rotation), 2),
+            "color": [int(c) for c in color]}
+
+
+def _uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(rng.uniform(low, high)) if low < high else (low + high) / 2
+
+
+def centre_bounds(size: int, width: int, height: int, region: float) -> tuple[float, float, float, float]:
+    """Paper placement: (x_low, x_high, y_low, y_high) of a centre for an instance of ``size``: the
+    central ``region`` box shrunk by int(0.75 x size), or the whole frame shrunk by that margin
+    when the box cannot hold it."""
+    margin = int(PAPER_MARGIN_PER_SIZE * size)
+    x0, y0 = (1 - region) / 2 * width, (1 - region) / 2 * height
+    bounds = (x0 + margin, width - x0 - margin, y0 + margin, height - y0 - margin)
+    if bounds[0] > bounds[1] or bounds[2] > bounds[3]:
+        bounds = (margin, width - margin, margin, height - margin)
+    return bounds
+
+
+def _place_paper(rng: np.random.Generator, shape: str, count: int, width: int, height: int, opts: CountingOptions) -> list[dict]:
+    """The paper's placement: centres in the central box, redrawn when too close, overlaps allowed."""
+    side = min(width, height)
+    centres: list[tuple[float, float]] = []
+    instances = []
+    for _ in range(count):
+        size = int(rng.uniform(*opts.size_range) * side)
+        x_low, x_high, y_low, y_high = centre_bounds(size, width, height, opts.region)
+        for _draw in range(PAPER_DRAWS):
+            x, y = _uniform(rng, x_low, x_high), _uniform(rng, y_low, y_high)
+            if all(math.hypot(x - cx, y - cy) >= size for cx, cy in centres):
+                break
+        centres.append((x, y))
+        rotation = rng.uniform(0, 360)
+        color = rng.integers(opts.color_range[0], opts.color_range[1] + 1, size=3)
+        instances.append(_instance(x, y, size, rotation, color))
+    return instances
+
+
+def _place_separated(rng: np.random.Generator, shape: str, count: int, width: int, height: int, opts: CountingOptions) -> list[dict]:
     """Random non-overlapping instances (bounding circles apart); shrinks sizes if space runs out."""
     side = min(width, height)
     sizes = rng.uniform(*opts.size_range, size=count) * side
@@ -102,10 +160,10 @@ def _place(rng: np.random.Generator, shape: str, count: int, width: int, height:
         sizes = sizes * 0.85
     else:
         raise SkipSample(f"no room for {count} separate {shape}s on a {width}x{height} frame")
-    return [
-        {"cx": round(x, 2), "cy": round(y, 2), "size": round(float(s), 2), "rotation_deg": round(float(rot), 2), "color": [int(c) for c in col]}
-        for (x, y), s, rot, col in zip(centres, sizes, rotations, colors)
-    ]
+    return [_instance(x, y, s, rot, col) for (x, y), s, rot, col in zip(centres, sizes, rotations, colors)]
+
+
+_PLACERS = {"paper": _place_paper, "separated": _place_separated}
 
 
 def draw_params(rng: np.random.Generator, ctx: SampleContext, opts: CountingOptions) -> dict:
@@ -119,9 +177,9 @@ def draw_params(rng: np.random.Generator, ctx: SampleContext, opts: CountingOpti
         used.update(frames)
         for f in frames:
             count = int(rng.integers(1, opts.max_instances + 1))
-            placements.append({"frame": f, "shape": shape, "instances": _place(rng, shape, count, width, height, opts)})
+            placements.append({"frame": f, "shape": shape, "instances": _PLACERS[opts.placement](rng, shape, count, width, height, opts)})
     placements.sort(key=lambda p: p["frame"])
-    return {"placements": placements}
+    return {"placement": opts.placement, "placements": placements}
 
 
 def polygon_vertices(shape: str, cx: float, cy: float, radius: float, rotation_deg: float) -> list[tuple[int, int]]:

@@ -11,6 +11,11 @@
 ``whole-video``: the full time axis ``0.0-D`` for grounding (IoU = segment length / D, so
   12/48 = 25 % on average for segments of 8..16 of 48 frames); the other tasks exactly as
   ``random`` (same draws).
+``chance``: the definition that reproduces the paper's Random Guess row: a uniform guess where
+  the answer space has an analytic chance value (counting 1/9 and 1/16 per shape, jigsaw 1/n!)
+  and the whole-video interval for grounding (expected IoU E[length] / 48 = 25 %; the paper
+  prints 25.2-25.9, a uniform random interval gives about 20 %). Its guesses are
+  ``whole-video``'s; :func:`analytic_chance` is its expected score per subset.
 
 Each item's guess comes from a generator seeded by (seed, baseline family, item id), so a
 baseline file is a pure function of the benchmark and the seed.
@@ -18,6 +23,7 @@ baseline file is a pure function of the benchmark and the seed.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Callable
@@ -71,8 +77,33 @@ def _whole_video(item: Item, rng: np.random.Generator) -> str:
 
 
 _RANDOM: dict[str, Guess] = {"counting": _random_counting, "jigsaw": _random_jigsaw, "grounding": _random_grounding}
-BASELINES: dict[str, dict[str, Guess]] = {"random": _RANDOM, "whole-video": {**_RANDOM, "grounding": _whole_video}}
-SEED_FAMILY = "viubench-random"  # both baselines draw from the same per-item streams
+_CHANCE: dict[str, Guess] = {**_RANDOM, "grounding": _whole_video}
+BASELINES: dict[str, dict[str, Guess]] = {"random": _RANDOM, "whole-video": _CHANCE, "chance": _CHANCE}
+SEED_FAMILY = "viubench-random"  # every baseline draws from the same per-item streams
+
+
+def analytic_chance() -> dict[str, float]:
+    """{subset: expected score in [0, 1]} of the ``chance`` baseline, from the VIUBench recipe:
+    counting 1 / (max_frames x max_instances) per shape (a uniform guess over 1..K hits any true
+    count in 1..K with probability 1/K), jigsaw 1 / n!, grounding the whole-video interval's
+    expected IoU, E[segment length] / kept frames (lengths uniform in min..max_length; up to the
+    0.1 s answer grid)."""
+    from videossr.recipe import load_recipe
+    from videossr.tasks import get_task
+    from videossr.viubench.subsets import RECIPE_NAME, subset_for
+
+    recipe = load_recipe(RECIPE_NAME)
+    values = {}
+    for entry in recipe.entries:
+        opts = get_task(entry.task).options(entry.variant, **entry.options)
+        if entry.task == "counting":
+            value = 1 / (opts.max_frames * opts.max_instances)
+        elif entry.task == "jigsaw":
+            value = 1 / math.factorial(opts.n)
+        else:
+            value = (opts.min_length + opts.max_length) / 2 / recipe.sampling.num_frames
+        values[subset_for(entry.task, entry.variant).name] = value
+    return values
 
 
 def baseline_responses(name: str, items: list[Item], *, seed: int = 0) -> dict[str, str]:

@@ -3,7 +3,7 @@
 Layout of ``BENCH``::
 
     BENCH/.videossr.json     marks the folder as a VIUBench output
-    BENCH/bench.json         version, seed, per-subset counts, settings, fingerprint, video reuse
+    BENCH/bench.json         version, seed, per-subset counts, settings, fingerprint, video reuse, counting placement
     BENCH/items.jsonl        the questions (see videossr.viubench.items), frame paths relative to BENCH
     BENCH/build/             the videossr build of the VIUBench recipe (frame store, new frames, parquet)
     BENCH/eval/              the evaluation export: eval.json + one mp4 per item (clip mp4s for jigsaw)
@@ -29,7 +29,7 @@ from videossr import atomic
 from videossr.errors import UserError
 from videossr.outputs import lock_scope
 from videossr.viubench.items import BENCH_FILE, ITEMS_FILE, item_record
-from videossr.viubench.subsets import BENCH_VERSION, PAPER_PER_SUBSET, RECIPE_NAME, SUBSET_INFO, SUBSETS
+from videossr.viubench.subsets import BENCH_VERSION, PAPER_PER_SUBSET, RECIPE_NAME, SUBSET_INFO, SUBSETS, subset_for
 
 BUILD_DIR, EVAL_DIR = "build", "eval"
 BENCH_FORMAT = "viubench-folder-1"
@@ -60,6 +60,13 @@ class BenchReport:
         if self.exported:
             lines.append(f"evaluation export: {self.out / EVAL_DIR / 'eval.json'} (+ mp4s)")
         return "\n".join(line for line in lines if line)
+
+
+def counting_placements(recipe) -> dict[str, str]:
+    """{counting subset: shape placement} of a recipe's counting entries (``paper`` in viubench-1.1)."""
+    from videossr.tasks import get_task
+
+    return {subset_for(e.task, e.variant).name: get_task(e.task).options(e.variant, **e.options).placement for e in recipe.entries if e.task == "counting"}
 
 
 def bench_settings(per_subset: int, seed: int) -> dict:
@@ -109,7 +116,7 @@ def build_bench(video_dir: str | os.PathLike, out: str | os.PathLike, *, per_sub
         "seed": seed, "per_subset": per_subset, "counts": counts, "items": len(records),
         "fingerprint": hashlib.sha256(items_path.read_bytes()).hexdigest()[:16],
         "videos_used": len({r["video_id"] for r in records}), "video_reuse": reuse,
-        "recipe": recipe.canonical(), "frames": {"num_frames": recipe.sampling.num_frames, "max_pixels": recipe.sampling.max_pixels},
+        "placement": counting_placements(recipe), "recipe": recipe.canonical(), "frames": {"num_frames": recipe.sampling.num_frames, "max_pixels": recipe.sampling.max_pixels},
         "files": {"items": ITEMS_FILE, "build": BUILD_DIR, "eval": f"{EVAL_DIR}/eval.json" if exported else None},
     }
     atomic.write_json(out / BENCH_FILE, meta)

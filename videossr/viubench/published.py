@@ -1,8 +1,15 @@
-"""The paper's published VIUBench table (13 models), shipped as package data (``published.csv``).
+"""The paper's published VIUBench table (13 models and the Random Guess row), shipped as package
+data (``published.csv``).
 
 Numbers are kept exactly as printed, averages included: the paper's Seed1.5-VL averages do not
 equal the mean of its own subset scores, and we show them as printed. The paper prints no
 ability averages; :attr:`PublishedRow.abilities` computes them from the printed subsets.
+
+The Random Guess row (group ``baseline``): its counting (11.1, 6.3) and jigsaw (0.1, 0.0)
+numbers are the analytic chance values (1/9 and 1/16 per shape, 1/720 and 1/40320 per order);
+its grounding numbers (25.2-25.9) are those of the whole-video interval (expected IoU
+E[length] / 48 = 25 %), not of a uniform random interval (about 20 %). ``videossr viubench
+baseline chance`` makes that baseline; the table's ``chance (analytic)`` row is its expectation.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ class PublishedRow:
     """One model's published scores, in percent."""
 
     model: str
-    group: str  # closed | open
+    group: str  # closed | open | baseline
     subsets: dict[str, float]
     tasks: dict[str, float]  # as printed
     overall: float  # as printed

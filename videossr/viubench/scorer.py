@@ -1,17 +1,19 @@
 """VIUBench scoring: the paper metric per item, per subset, task, ability and Overall.
 
-Per item (PAPER.md), through the reward parsers of ``videossr.rewards`` so an answer scores the
-same in training, ``videossr score`` and here: grounding = temporal IoU; counting = exact match
-per shape averaged over the 3 shapes; jigsaw = exact match of the whole order. A missing or
-unparsable prediction scores 0 and is counted per subset.
+Per item (PAPER.md): grounding = temporal IoU; counting = exact match per shape averaged over
+the 3 shapes; jigsaw = exact match of the whole order. Answers are read by ``parser``
+(:mod:`videossr.viubench.parsers`): ``paper`` (default), the paper's bare formats, or
+``robust``, the training rewards' reading. A missing or unparsable prediction scores 0 and is
+counted per subset (the format-failure rate is unparsable / answered).
 
 Aggregates are unweighted means: a subset is the mean of its items, a task or ability the mean
 of its subsets, Overall the mean of the 9 subsets. Scores are fractions in [0, 1] in the
-library and percent in reports.
+library and percent in reports; a report keeps every item's score and gives seeded bootstrap
+95 % intervals (:mod:`videossr.viubench.intervals`).
 
 Predictions file (JSONL, one object per line)::
 
-    {"id": "counting-easy-000000", "response": "3,1,4", "viubench_version": "viubench-1.0", "bench": "5f0c..."}
+    {"id": "counting-easy-000000", "response": "3,1,4", "viubench_version": "viubench-1.1", "bench": "5f0c..."}
 
 ``id`` and ``response`` (raw model text) are required; other fields are ignored, so a runner's
 own records (parsed answers, latency, ...) can be scored as they are. A line without
@@ -33,26 +35,27 @@ from statistics import fmean
 from typing import Iterable
 
 from videossr.errors import UserError
-from videossr.rewards import RewardResult, compute
+from videossr.rewards import RewardResult
 from videossr.viubench.items import Item, check_version, load_bench
+from videossr.viubench.parsers import DEFAULT_PARSER, read_answer
 from videossr.viubench.subsets import ABILITIES, BENCH_VERSION, SUBSETS, TASKS, subsets_of_ability, subsets_of_task
 
 METRIC = "viubench"  # the RewardResult detail every task scorer fills with the VIUBench item metric
 
 
-def item_result(item: Item, response) -> RewardResult:
+def item_result(item: Item, response, *, parser: str = DEFAULT_PARSER) -> RewardResult:
     """The full reward result of one response (``detail("viubench")`` is the paper metric)."""
-    return compute(item.data_source, response, item.answer)
+    return read_answer(parser, item.data_source, response, item.answer)
 
 
-def score_answer(data_source: str, answer: str, response) -> float:
+def score_answer(data_source: str, answer: str, response, *, parser: str = DEFAULT_PARSER) -> float:
     """The paper metric of ``response`` for a question of ``data_source`` whose truth is ``answer``."""
-    return compute(data_source, response, answer).detail(METRIC)
+    return read_answer(parser, data_source, response, answer).detail(METRIC)
 
 
-def score_item(item: Item, response) -> float:
+def score_item(item: Item, response, *, parser: str = DEFAULT_PARSER) -> float:
     """The paper metric of one response, in [0, 1]; unparsable answers score 0."""
-    return score_answer(item.data_source, item.answer, response)
+    return score_answer(item.data_source, item.answer, response, parser=parser)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,25 @@ class SubsetScore:
     unparsable: int  # predictions the parser could not read (score 0)
     score: float | None  # mean item metric in [0, 1]; None for a subset without items
 
+    @property
+    def format_failure_rate(self) -> float | None:
+        """Unparsable predictions / answered items, in [0, 1] (None when nothing was answered)."""
+        return self.unparsable / self.answered if self.answered else None
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One item's result: ``score`` in [0, 1] (None: no prediction, scored 0), ``unparsable`` the
+    fraction of its outputs the parser could not read."""
+
+    id: str
+    subset: str
+    score: float | None
+    unparsable: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "subset": self.subset, "score": percent(self.score), "answered": self.score is not None, "unparsable": self.unparsable}
+
 
 @dataclass
 class Report:
@@ -74,6 +96,13 @@ class Report:
     unknown_ids: int = 0  # predictions whose id is not an item of the benchmark
     versioned: bool = True  # every prediction line carried viubench_version
     bench: dict = field(default_factory=dict)  # bench.json facts (seed, fingerprint, per-subset counts)
+    items: tuple[ItemOutcome, ...] = ()  # every item's score, in benchmark order
+    parser: str = DEFAULT_PARSER  # how answers were read (videossr.viubench.parsers)
+
+    @classmethod
+    def from_outcomes(cls, label: str, outcomes: Iterable[ItemOutcome], **fields) -> "Report":
+        outcomes = tuple(outcomes)
+        return cls(label=label, subsets=subset_scores(outcomes), items=outcomes, **fields)
 
     def subset_score(self, name: str) -> float | None:
         return self.subsets[name].score
@@ -97,12 +126,26 @@ class Report:
         """Every subset has items (Overall is then the mean of all 9)."""
         return all(s.items for s in self.subsets.values())
 
-    def to_dict(self) -> dict:
-        """JSON report: fractions as percent (full precision), counts per subset."""
+    def item_scores(self) -> dict[str, list[float]]:
+        """{subset: [item score in [0, 1], ...]}, a missing prediction scoring 0."""
+        per_subset: dict[str, list[float]] = {name: [] for name in SUBSETS}
+        for outcome in self.items:
+            per_subset[outcome.subset].append(0.0 if outcome.score is None else outcome.score)
+        return per_subset
+
+    def intervals(self, *, seed: int = 0) -> dict:
+        """Seeded bootstrap 95 % intervals (percent) per subset, task, ability and Overall."""
+        from videossr.viubench.intervals import bootstrap
+
+        return bootstrap(self.item_scores(), seed=seed)
+
+    def to_dict(self, *, ci_seed: int = 0) -> dict:
+        """JSON report: fractions as percent (full precision), counts per subset, every item's
+        score and the bootstrap intervals."""
         pct = percent
         return {
-            "viubench_version": BENCH_VERSION, "label": self.label, "bench": self.bench,
-            "subsets": {n: {**asdict(s), "score": pct(s.score)} for n, s in self.subsets.items()},
+            "viubench_version": BENCH_VERSION, "label": self.label, "bench": self.bench, "parser": self.parser,
+            "subsets": {n: {**asdict(s), "score": pct(s.score), "format_failure_rate": pct(s.format_failure_rate)} for n, s in self.subsets.items()},
             "tasks": {t: pct(self.task_score(t)) for t in TASKS},
             "abilities": {a: pct(self.ability_score(a)) for a in ABILITIES},
             "overall": pct(self.overall), "complete": self.complete,
@@ -110,6 +153,8 @@ class Report:
             "missing": sum(s.missing for s in self.subsets.values()),
             "unparsable": sum(s.unparsable for s in self.subsets.values()),
             "unknown_ids": self.unknown_ids, "versioned": self.versioned, "units": "percent",
+            "ci95": self.intervals(seed=ci_seed) if self.items else None,
+            "per_item": [outcome.to_dict() for outcome in self.items],
         }
 
 
@@ -118,35 +163,34 @@ def percent(value: float | None) -> float | None:
     return None if value is None else 100.0 * value
 
 
-def subset_scores(outcomes: Iterable[tuple[str, float | None, float]]) -> dict[str, SubsetScore]:
-    """Per-subset scores from one ``(subset, score, unparsable)`` per item: ``score`` None for an
-    item without a prediction (it scores 0 and counts as missing), ``unparsable`` the fraction of
-    the item's outputs the parser could not read (summed per subset and rounded to a count)."""
+def subset_scores(outcomes: Iterable[ItemOutcome]) -> dict[str, SubsetScore]:
+    """Per-subset scores from one :class:`ItemOutcome` per item (``unparsable`` fractions are
+    summed per subset and rounded to a count)."""
     per_subset: dict[str, list[float]] = {name: [] for name in SUBSETS}
     missing = dict.fromkeys(SUBSETS, 0)
     unparsable = dict.fromkeys(SUBSETS, 0.0)
-    for name, score, unreadable in outcomes:
-        missing[name] += score is None
-        per_subset[name].append(0.0 if score is None else score)
-        unparsable[name] += unreadable
+    for outcome in outcomes:
+        missing[outcome.subset] += outcome.score is None
+        per_subset[outcome.subset].append(0.0 if outcome.score is None else outcome.score)
+        unparsable[outcome.subset] += outcome.unparsable
     return {
         name: SubsetScore(name, len(scores), len(scores) - missing[name], missing[name], round(unparsable[name]), fmean(scores) if scores else None)
         for name, scores in per_subset.items()
     }
 
 
-def score_report(items: list[Item], responses: dict[str, str | None], *, label: str = "yours") -> Report:
+def score_report(items: list[Item], responses: dict[str, str | None], *, label: str = "yours", parser: str = DEFAULT_PARSER) -> Report:
     """Score ``responses`` ({item id: raw text, or None for no answer}) over ``items``."""
 
-    def outcome(item: Item) -> tuple[str, float | None, float]:
+    def outcome(item: Item) -> ItemOutcome:
         response = responses.get(item.id)
         if response is None:
-            return item.subset, None, 0.0
-        result = item_result(item, response)
-        return item.subset, result.detail(METRIC), 0.0 if result.format_ok else 1.0
+            return ItemOutcome(item.id, item.subset, None)
+        result = item_result(item, response, parser=parser)
+        return ItemOutcome(item.id, item.subset, result.detail(METRIC), 0.0 if result.format_ok else 1.0)
 
     ids = {item.id for item in items}
-    return Report(label=label, subsets=subset_scores(map(outcome, items)), unknown_ids=sum(1 for k in responses if k not in ids))
+    return Report.from_outcomes(label, map(outcome, items), unknown_ids=sum(1 for k in responses if k not in ids), parser=parser)
 
 
 @dataclass
@@ -195,16 +239,16 @@ def read_predictions(path: str | os.PathLike, *, fingerprint: str | None = None)
     return Predictions(responses, versioned)
 
 
-def score_predictions(predictions: str | os.PathLike, bench_dir: str | os.PathLike, *, label: str | None = None) -> Report:
+def score_predictions(predictions: str | os.PathLike, bench_dir: str | os.PathLike, *, label: str | None = None, parser: str = DEFAULT_PARSER) -> Report:
     """Score a predictions file against a VIUBench folder."""
     meta, items = load_bench(bench_dir)
-    return score_file(predictions, meta, items, label=label)
+    return score_file(predictions, meta, items, label=label, parser=parser)
 
 
-def score_file(predictions: str | os.PathLike, meta: dict, items: list[Item], *, label: str | None = None) -> Report:
+def score_file(predictions: str | os.PathLike, meta: dict, items: list[Item], *, label: str | None = None, parser: str = DEFAULT_PARSER) -> Report:
     """Score a predictions file against a loaded VIUBench folder (``meta, items = load_bench(BENCH)``)."""
     preds = read_predictions(predictions, fingerprint=meta.get("fingerprint"))
-    report = score_report(items, preds.responses, label=label or Path(predictions).stem)
+    report = score_report(items, preds.responses, label=label or Path(predictions).stem, parser=parser)
     report.versioned = preds.versioned
     report.bench = {k: meta.get(k) for k in ("fingerprint", "seed", "per_subset", "counts")}
     return report

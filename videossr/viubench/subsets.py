@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from videossr.names import unknown
 
-BENCH_VERSION = "viubench-1.0"
+BENCH_VERSION = "viubench-1.1"
 RECIPE_NAME = "viubench"  # the built-in recipe the benchmark is built from
 PAPER_PER_SUBSET = 300
 
