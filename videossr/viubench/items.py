@@ -107,16 +107,17 @@ def item_record(row: dict) -> dict:
     }
 
 
-class _Confined:
-    """Absolute paths for the relative paths of ``items.jsonl``, refusing any that leave ``root``.
+class ConfinedPaths:
+    """Absolute paths for the relative paths of a folder's file (``items.jsonl``, lmms-eval docs),
+    refusing any that leave ``root``.
 
     A path must be relative and, resolved (symlinks followed), stay inside ``root``: ``/etc/passwd``,
     ``../outside/x.jpg`` or a symlink inside the folder that points out of it are refused before
     anything is read. Folders are resolved once each; a file is resolved only when it is a symlink.
     """
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, root: Path, what: str = "the VIUBench folder"):
+        self.root, self.what = root, what
         self._folders: dict[str, bool] = {}
 
     def __call__(self, relative: str, where: str) -> str:
@@ -126,17 +127,17 @@ class _Confined:
         if inside is None:
             inside = self._folders[folder] = not os.path.isabs(relative) and self._inside(folder)
         if not inside or (os.path.islink(path) and not self._inside(path)):
-            raise UserError(f"{where}: path {relative[:200]!r} leaves the VIUBench folder {self.root}; refusing to read it")
+            raise UserError(f"{where}: path {relative[:200]!r} leaves {self.what} {self.root}; refusing to read it")
         return path
 
     def _inside(self, path: str) -> bool:
         return Path(os.path.realpath(path)).is_relative_to(self.root)
 
 
-def item_from_record(record: dict, root: Path, *, where: str = ITEMS_FILE, confined: _Confined | None = None) -> Item:
+def item_from_record(record: dict, root: Path, *, where: str = ITEMS_FILE, confined: ConfinedPaths | None = None) -> Item:
     """The :class:`Item` of one ``items.jsonl`` line; its paths made absolute under ``root`` (a
     resolved folder), refusing any path that leaves it (:class:`UserError` naming ``where``)."""
-    confined = confined or _Confined(root)
+    confined = confined or ConfinedPaths(root)
 
     def absolute(relative: str) -> str:
         return confined(relative, where)
@@ -179,7 +180,7 @@ def load_bench(bench_dir: str | os.PathLike) -> tuple[dict, list[Item]]:
     bench_dir = Path(bench_dir)
     meta = read_bench_meta(bench_dir)
     root = bench_dir.resolve()
-    confined = _Confined(root)
+    confined = ConfinedPaths(root)
     items = []
     with open(bench_dir / ITEMS_FILE, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
