@@ -73,6 +73,7 @@ def test_same_seed_and_videos_give_byte_identical_benchmark(bench, tmp_path, cli
     for name in ("items.jsonl", "bench.json", "eval/eval.json"):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
     assert tree_digest(again / "build" / "samples") == tree_digest(out / "build" / "samples")  # the drawn frames too
+    assert tree_digest(again / "eval" / "videos") == tree_digest(out / "eval" / "videos")  # the mp4s too (1 vs 2 workers)
 
 
 def test_too_few_videos_is_said_and_other_settings_need_overwrite(tmp_path, clips_dir):
