@@ -1,18 +1,15 @@
 """VIUBench folders built from the real clips: files and versions, determinism, video spread, CLI end to end."""
 
-import importlib.util
 import json
-import os
 from collections import Counter
 
 import pytest
-import yaml
 
 from conftest import tree_digest
 from videossr.cli import main
 from videossr.errors import UserError
-from videossr.viubench import BENCH_VERSION, SUBSETS, Clip, load_items, score_item, score_predictions
-from videossr.viubench.baselines import baseline_responses, write_baseline
+from videossr.viubench import BENCH_VERSION, SUBSETS, Clip, load_items, score_predictions
+from videossr.viubench.baselines import write_baseline
 from videossr.viubench.bench import build_bench
 
 PER_SUBSET = 2  # fewer than the 4 real clips: no subset may use a video twice
@@ -96,6 +93,7 @@ def test_same_seed_and_videos_give_byte_identical_benchmark(bench, tmp_path, cli
     for name in ("items.jsonl", "bench.json", "eval/eval.json"):
         assert (again / name).read_bytes() == (out / name).read_bytes(), name
     assert tree_digest(again / "build" / "samples") == tree_digest(out / "build" / "samples")  # the drawn frames too
+    assert tree_digest(again / "eval" / "videos") == tree_digest(out / "eval" / "videos")  # the mp4s too (1 vs 2 workers)
 
 
 def test_too_few_videos_is_said_and_other_settings_need_overwrite(tmp_path, clips_dir):
@@ -157,69 +155,3 @@ def test_cli_build_baseline_score_compare_plot(bench, tmp_path, capsys):
     assert main(["viubench", "score", str(tmp_path / "stranger.jsonl"), "--bench", str(out)]) == 1
     assert main(["viubench", "score", str(pred), "--bench", str(tmp_path)]) == 2
     assert "is not a VIUBench folder" in capsys.readouterr().err
-
-
-# ----------------------------------------------------------------------------- lmms-eval task folder
-
-
-class _TagLoader(yaml.SafeLoader):
-    """Reads lmms-eval's ``!function module.name`` tags as plain strings."""
-
-
-_TagLoader.add_constructor("!function", lambda loader, node: f"!function {loader.construct_scalar(node)}")
-
-
-@pytest.fixture(scope="module")
-def lmms_dir(bench, tmp_path_factory):
-    out = tmp_path_factory.mktemp("lmms") / "tasks"
-    assert main(["viubench", "export-lmms-eval", "--bench", str(bench[0]), "--out", str(out)]) == 0
-    return out
-
-
-def test_lmms_eval_folder_has_a_group_of_nine_tasks_over_the_items(bench, lmms_dir):
-    group = yaml.load((lmms_dir / "_viubench.yaml").read_text(), Loader=_TagLoader)
-    assert group["group"] == "viubench" and group["task"] == [f"viubench_{s}" for s in SUBSETS]
-    assert group["aggregate_metric_list"] == [{"metric": "viubench", "aggregation": "mean", "weight_by_size": False}]
-    base = yaml.load((lmms_dir / "_viubench_base.yaml").read_text(), Loader=_TagLoader)
-    assert base["process_results"] == "!function utils.process_results" and base["generation_kwargs"]["max_new_tokens"] == 128
-    items = {i.id: i for i in load_items(bench[0])}
-    for name in SUBSETS:
-        task = yaml.load((lmms_dir / f"viubench_{name}.yaml").read_text(), Loader=_TagLoader)
-        assert task["include"] == "_viubench_base.yaml" and task["task"] == f"viubench_{name}"
-        docs = [json.loads(line) for line in open(task["dataset_kwargs"]["data_files"]["test"], encoding="utf-8")]
-        assert [d["id"] for d in docs] == [i for i, it in items.items() if it.subset == name]
-        assert all(d["viubench_version"] == BENCH_VERSION and all(os.path.isfile(v) for v in d["videos"]) for d in docs)
-
-
-def test_lmms_eval_hooks_score_like_videossr(bench, lmms_dir, tmp_path):
-    spec = importlib.util.spec_from_file_location("viubench_lmms_utils", lmms_dir / "utils.py")
-    utils = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(utils)  # the generated shim, as lmms-eval imports it
-    items = load_items(bench[0])
-    guesses = baseline_responses("random", items, seed=5)
-    docs = [json.loads(line) for name in SUBSETS for line in open(lmms_dir / "data" / f"{name}.jsonl", encoding="utf-8")]
-    for doc, item in zip(docs, items):
-        assert utils.process_results(doc, [guesses[item.id]]) == {"viubench": score_item(item, guesses[item.id])}
-        assert utils.process_results(doc, [item.answer]) == {"viubench": 1.0}
-        assert utils.doc_to_target(doc) == item.answer and utils.doc_to_visual(doc) == list(item.eval_files)
-    jigsaw = next(d for d in docs if d["subset"] == "jigsaw_easy")
-    system, user = utils.doc_to_messages(jigsaw)
-    assert system["content"] == [{"type": "text", "text": jigsaw["system_prompt"]}]
-    kinds = [part["type"] for part in user["content"]]
-    assert kinds == ["text", "video"] * 6 + ["text"]
-    assert user["content"][0]["text"] == "Clip 1: " and user["content"][1]["url"].endswith("clip_1.mp4")
-    with pytest.raises(UserError, match="viubench-9"):
-        utils.process_results({**jigsaw, "viubench_version": "viubench-9"}, ["123456"])
-
-
-def test_lmms_eval_own_task_loader_reads_the_folder(lmms_dir):
-    # lmms-eval is not in the test extra (it pins av<16 and wandb==0.25); run where it is installed
-    tasks = pytest.importorskip("lmms_eval.tasks")
-    manager = tasks.TaskManager(include_path=str(lmms_dir))
-    loaded = tasks.get_task_dict(["viubench"], manager)
-    (subtasks,) = loaded.values()
-    assert sorted(subtasks) == sorted(f"viubench_{s}" for s in SUBSETS)
-    for task in subtasks.values():
-        docs = list(task.test_docs())
-        assert len(docs) == PER_SUBSET
-        assert task.process_results(docs[0], [docs[0]["answer"]]) == {"viubench": 1.0}

@@ -191,8 +191,29 @@ def _even(frame: np.ndarray) -> np.ndarray:
     return frame[: h - h % 2, : w - w % 2]
 
 
+def yuv420p(rgb: np.ndarray) -> np.ndarray:
+    """An even-sized RGB frame as one yuv420p plane stack (shape (h * 3 / 2, w), PyAV's layout), in
+    integer BT.601 limited-range arithmetic: the same bytes on every machine and in every process
+    (no swscale, whose SIMD paths and threading may round differently); chroma from 2x2 RGB means."""
+    h, w = rgb.shape[:2]
+    c = rgb.astype(np.int32)
+    y = ((66 * c[..., 0] + 129 * c[..., 1] + 25 * c[..., 2] + 128) >> 8) + 16
+    m = (c[0::2, 0::2] + c[1::2, 0::2] + c[0::2, 1::2] + c[1::2, 1::2] + 2) >> 2
+    u = ((-38 * m[..., 0] - 74 * m[..., 1] + 112 * m[..., 2] + 128) >> 8) + 128
+    v = ((112 * m[..., 0] - 94 * m[..., 1] - 18 * m[..., 2] + 128) >> 8) + 128
+    return np.concatenate([y.ravel(), u.ravel(), v.ravel()]).astype(np.uint8).reshape(h * 3 // 2, w)
+
+
+ENCODER = {"crf": "18", "preset": "veryfast", "threads": "1"}  # one x264 thread: its output depends on the thread count
+ENCODING_VERSION = "x264-1t-yuv601int"  # part of each mp4's content key: a change of encoding re-encodes
+
+
 def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
-    """Encode frames to an H.264 mp4 where frame i is shown at i / fps seconds (atomic)."""
+    """Encode frames to an H.264 mp4 where frame i is shown at i / fps seconds (atomic).
+
+    The bytes depend only on the frames, ``fps`` and the PyAV/x264 build: one encoder thread
+    (x264's output varies with its thread count), our own integer RGB->YUV conversion, and no
+    time-dependent metadata, so 1 or N export workers write identical files."""
     import av
 
     rate = Fraction(fps).limit_denominator(100000)
@@ -200,13 +221,14 @@ def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
     tmp = atomic.tmp_sibling(path)
     try:
         with av.open(str(tmp), mode="w", format="mp4") as container:
-            stream = container.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast", "threads": "1"})  # one thread per encode: items are encoded in parallel processes
+            stream = container.add_stream("libx264", rate=rate, options=dict(ENCODER))
+            stream.codec_context.thread_count = 1
             stream.pix_fmt = "yuv420p"
             for i, fp in enumerate(frame_paths):
                 rgb = _even(np.asarray(read_frame(fp)))
                 if i == 0:
                     stream.height, stream.width = rgb.shape[:2]
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                frame = av.VideoFrame.from_ndarray(yuv420p(rgb), format="yuv420p")
                 frame.pts = i
                 frame.time_base = 1 / rate
                 container.mux(stream.encode(frame))
@@ -218,8 +240,8 @@ def write_mp4(path: Path, frame_paths: list[str], fps: float) -> None:
 
 
 def _clip_key(frame_paths: list[str], fps: float) -> str:
-    """What an mp4 is made of: its frames' bytes and its frame rate."""
-    digest = hashlib.blake2b(repr(float(fps)).encode(), digest_size=12)
+    """What an mp4 is made of: its frames' bytes, its frame rate and the encoding."""
+    digest = hashlib.blake2b(f"{ENCODING_VERSION}|{float(fps)!r}".encode(), digest_size=12)
     for fp in frame_paths:
         digest.update(Path(fp).read_bytes())
     return digest.hexdigest()

@@ -43,7 +43,7 @@ def cmd_export_lmms_eval(args) -> int:
 
     path = export_lmms_eval(args.bench, args.out)
     print(f"wrote the lmms-eval task folder {args.out} (group {GROUP!r}, {path.name})")
-    print(f"run: lmms_eval --include_path {args.out} --tasks {GROUP} --model ... (videossr must be importable there)")
+    print(f"run: lmms_eval --include_path {args.out} --tasks {GROUP} --model ... with the --model_args in {args.out}/README.md (videossr must be importable there)")
     return 0
 
 

@@ -162,4 +162,9 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         raise UserError(f"{path} is an outside benchmark JSON: give --video-dir (the folder its videos are in)")
     if work_dir is None:
         raise UserError("an outside benchmark needs a work_dir for its sampled frames")
+    if task is None:  # answers in the pretext formats (the official VIUBench release): scored as VIUBench subsets
+        from videossr.evaluate.pretext_json import load_if_pretext
+
+        if (target := load_if_pretext(path, video_dir=Path(video_dir), work_dir=Path(work_dir), limit=limit)) is not None:
+            return target
     return load_outside(path, task=task, video_dir=Path(video_dir), max_frames=max_frames, limit=limit, work_dir=Path(work_dir), progress=progress)

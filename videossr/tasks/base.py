@@ -20,9 +20,11 @@ from videossr.names import did_you_mean, unknown
 # (referenced from the frame store, never rewritten); an array is a new (perturbed) frame.
 FrameRef = Union[int, np.ndarray]
 
+# No comma: lmms-eval's --model_args splits on commas, and its qwen3_vl class takes the system
+# prompt only from there (see videossr.viubench.lmms_eval).
 SYSTEM_PROMPT = (
-    "You are a careful video analyst. Watch the video and reply with the final answer only, "
-    "exactly in the format the question asks for, with no explanation."
+    "You are a careful video analyst. Watch the video and reply with the final answer only: "
+    "exactly in the format the question asks for and with no explanation."
 )
 
 

@@ -4,7 +4,9 @@ A VIUBench folder ``BENCH`` holds ``bench.json`` (version, seed, counts, setting
 ``items.jsonl`` (one item per line, subsets in paper order, ids ascending within a subset),
 ``build/`` (the build it was made from: frames) and ``eval/`` (eval.json + mp4s). Frame paths
 in ``items.jsonl`` are relative to ``BENCH`` (so a moved or copied folder still works and two
-builds of the same videos and seed are byte-identical); :func:`load_items` makes them absolute.
+builds of the same videos and seed are byte-identical); :func:`load_items` makes them absolute
+and refuses any that leaves ``BENCH`` (an absolute path, ``..``, or a symlink pointing out of the
+folder): a one-line error before any frame is read or sent.
 
 An ``items.jsonl`` line (frame lists shortened)::
 
@@ -105,14 +107,48 @@ def item_record(row: dict) -> dict:
     }
 
 
-def item_from_record(record: dict, root: Path) -> Item:
+class ConfinedPaths:
+    """Absolute paths for the relative paths of a folder's file (``items.jsonl``, lmms-eval docs),
+    refusing any that leave ``root``.
+
+    A path must be relative and, resolved (symlinks followed), stay inside ``root``: ``/etc/passwd``,
+    ``../outside/x.jpg`` or a symlink inside the folder that points out of it are refused before
+    anything is read. Folders are resolved once each; a file is resolved only when it is a symlink.
+    """
+
+    def __init__(self, root: Path, what: str = "the VIUBench folder"):
+        self.root, self.what = root, what
+        self._folders: dict[str, bool] = {}
+
+    def __call__(self, relative: str, where: str) -> str:
+        path = os.path.normpath(os.path.join(self.root, relative))
+        folder = os.path.dirname(path)
+        inside = self._folders.get(folder)
+        if inside is None:
+            inside = self._folders[folder] = not os.path.isabs(relative) and self._inside(folder)
+        if not inside or (os.path.islink(path) and not self._inside(path)):
+            raise UserError(f"{where}: path {relative[:200]!r} leaves {self.what} {self.root}; refusing to read it")
+        return path
+
+    def _inside(self, path: str) -> bool:
+        return Path(os.path.realpath(path)).is_relative_to(self.root)
+
+
+def item_from_record(record: dict, root: Path, *, where: str = ITEMS_FILE, confined: ConfinedPaths | None = None) -> Item:
+    """The :class:`Item` of one ``items.jsonl`` line; its paths made absolute under ``root`` (a
+    resolved folder), refusing any path that leaves it (:class:`UserError` naming ``where``)."""
+    confined = confined or ConfinedPaths(root)
+
+    def absolute(relative: str) -> str:
+        return confined(relative, where)
+
     return Item(
         id=record["id"], subset=record["subset"], task=record["task"], variant=record["variant"], ability=record["ability"],
         data_source=record["data_source"], video_id=record["video_id"], system_prompt=record["system_prompt"],
         user=record["user"], question=record["question"], answer=record["answer"],
-        clips=tuple(tuple(str(root / p) for p in clip) for clip in record["clips"]), sample_fps=float(record["sample_fps"]),
+        clips=tuple(tuple(absolute(p) for p in clip) for clip in record["clips"]), sample_fps=float(record["sample_fps"]),
         max_pixels=record.get("max_pixels"), min_pixels=record.get("min_pixels"),
-        eval_files=tuple(str(root / p) for p in record.get("eval_files", ())), params=record.get("params", {}),
+        eval_files=tuple(absolute(p) for p in record.get("eval_files", ())), params=record.get("params", {}),
     )
 
 
@@ -144,6 +180,7 @@ def load_bench(bench_dir: str | os.PathLike) -> tuple[dict, list[Item]]:
     bench_dir = Path(bench_dir)
     meta = read_bench_meta(bench_dir)
     root = bench_dir.resolve()
+    confined = ConfinedPaths(root)
     items = []
     with open(bench_dir / ITEMS_FILE, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):
@@ -151,7 +188,7 @@ def load_bench(bench_dir: str | os.PathLike) -> tuple[dict, list[Item]]:
                 continue
             record = json.loads(line)
             check_version(record.get("viubench_version"), f"{bench_dir / ITEMS_FILE} line {number}")
-            items.append(item_from_record(record, root))
+            items.append(item_from_record(record, root, where=f"{bench_dir / ITEMS_FILE} line {number}", confined=confined))
     return meta, items
 
 
