@@ -64,4 +64,4 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             return _quiet_broken_pipe()
         print(f"error: {_message(exc)}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)  # 2: a usage error; 1 for errors that set it (an unreachable server)
