@@ -200,6 +200,26 @@ def item_seed(settings: SamplingSettings, request: Request) -> int:
     return stable_seed(settings.seed, "item", request.id if request.id is not None else request.key())
 
 
+def number_option(name: str, value, *, minimum: float | None = None, exclusive: bool = False) -> float:
+    """A backend option that must be a finite number (above ``minimum``); a one-line UserError otherwise."""
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    bad = not math.isfinite(number) or (minimum is not None and (number <= minimum if exclusive else number < minimum))
+    if bad:
+        bound = "" if minimum is None else f" {'>' if exclusive else '>='} {minimum:g}"
+        raise UserError(f"backend option {name} must be a finite number{bound}, got {value!r}")
+    return number
+
+
+def count_option(name: str, value, minimum: int) -> int:
+    """A backend option that must be an integer >= ``minimum``; a one-line UserError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UserError(f"backend option {name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
 def _digest(obj) -> str:
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

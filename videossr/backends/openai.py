@@ -43,7 +43,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 import os
 import random
 import threading
@@ -51,7 +50,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Iterator
 
-from videossr.backends.base import Backend, BackendUnreachable, Generation, Request, SamplingSettings, Video, item_seed
+from videossr.backends.base import Backend, BackendUnreachable, Generation, Request, SamplingSettings, Video, count_option, item_seed, number_option
 from videossr.errors import UserError
 from videossr.prompt_parts import load_image, timestamp_text
 
@@ -102,22 +101,6 @@ def _jpeg_bytes(path: str, max_pixels: int | None) -> bytes:
     return out.getvalue()
 
 
-def _positive_number(name: str, value, *, allow_zero: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise UserError(f"{name} must be a finite number {'>= 0' if allow_zero else '> 0'}, got {value!r}")
-    return number
-
-
-def _count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UserError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
 class OpenAIBackend(Backend):
     name = "openai"
 
@@ -127,12 +110,12 @@ class OpenAIBackend(Backend):
         openai = _openai()
         if video_mode not in VIDEO_MODES:
             raise UserError(f"unknown video mode {video_mode!r} (known: {', '.join(VIDEO_MODES)})")
-        concurrency = _count("concurrency", concurrency, 1)
-        max_retries = _count("retries", max_retries, 0)
-        timeout_s = _positive_number("timeout", timeout_s)
-        backoff_s = _positive_number("backoff_s", backoff_s, allow_zero=True)
+        concurrency = count_option("concurrency", concurrency, 1)
+        max_retries = count_option("max_retries (--retries)", max_retries, 0)
+        timeout_s = number_option("timeout_s (--timeout)", timeout_s, minimum=0, exclusive=True)
+        backoff_s = number_option("backoff_s", backoff_s, minimum=0)
         if max_pixels is not None:
-            max_pixels = _count("max_pixels", max_pixels, 1)
+            max_pixels = count_option("max_pixels", max_pixels, 1)
         if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):
             raise UserError(f"chat_template_kwargs must be a JSON object, got {chat_template_kwargs!r}")
         urls = [base_url] if isinstance(base_url, str) else list(base_url)

@@ -36,12 +36,12 @@ def _outputs(row: dict) -> list[str] | None:
 
 def _foreign(row: dict, target) -> str | None:
     """Why ``row`` cannot answer ``target`` (None when it may)."""
-    bound = row.get("target")
+    bound, bench, mine = row.get("target"), row.get("bench"), target.info.get("fingerprint")
+    if target.kind == "viubench" and (bench or "") != (mine or "") and (bench is not None or str(bound).startswith("viubench:")):
+        made_on = bench if bench is not None else str(bound).partition(":")[2]
+        return f"was made on VIUBench build {made_on}, not this folder's {mine} (another seed or videos: the same ids ask other questions)"
     if bound is not None and bound != target.fingerprint:
         return f"answers target {bound}, not {target.fingerprint} ({target.path})"
-    bench = row.get("bench")
-    if target.kind == "viubench" and bench is not None and bench != target.info.get("fingerprint"):
-        return f"was made on VIUBench build {bench}, not {target.info.get('fingerprint')} (another seed or videos: the same ids ask other questions)"
     return None
 
 

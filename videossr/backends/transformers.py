@@ -32,7 +32,7 @@ import re
 import time
 from typing import Iterator
 
-from videossr.backends.base import Backend, Generation, Request, SamplingSettings, Video, item_seed
+from videossr.backends.base import Backend, Generation, Request, SamplingSettings, Video, count_option, item_seed
 from videossr.backends.identity import model_identity
 from videossr.errors import UserError
 from videossr.seeding import stable_seed
@@ -99,8 +99,10 @@ class TransformersBackend(Backend):
     def __init__(self, model: str, *, batch_size: int = 8, dtype: str = "auto", device: str = "auto", max_pixels: int | None = None,
                  min_pixels: int | None = None, chat_template_kwargs: dict | None = None):
         torch, transformers, self._process_vision_info = _imports()
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise UserError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        count_option("batch_size", batch_size, 1)
+        for name, value in (("max_pixels", max_pixels), ("min_pixels", min_pixels)):
+            if value is not None:
+                count_option(name, value, 1)
         if dtype not in DTYPES:
             raise UserError(f"unknown dtype {dtype!r} (known: {', '.join(DTYPES)})")
         if chat_template_kwargs is not None and not isinstance(chat_template_kwargs, dict):

@@ -30,6 +30,14 @@ def _temperature(text: str) -> float:
     return value
 
 
+def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """A bad option value is one ``error:`` line and exit 2 (not the whole usage block)."""
+    def error(message: str):
+        parser.exit(2, f"error: {message} (see videossr eval --help)\n")
+
+    parser.error = error
+
+
 def cmd_eval(args) -> int:
     from videossr.evaluate.session import evaluate, read_system_prompt
 
@@ -75,4 +83,5 @@ def register(verbs) -> None:
     g.add_argument("--overwrite", action="store_true", help="start again: drop OUT's predictions and report")
     g.add_argument("--log-prompts", action="store_true", help="write each item's rendered prompt into its predictions line (prompt)")
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _one_line_errors(p)
     p.set_defaults(func=cmd_eval)
