@@ -16,7 +16,8 @@ or retries used up, makes that item an error (recorded, never ending the run), w
 known causes (HTTP 422 in ``video`` mode: the server does not take vLLM's video settings, use
 ``--video-mode frames``). Two faults stop the run at once instead (:class:`BackendUnreachable`,
 finished items kept): a server that cannot be reached when the backend is built (it asks
-``/v1/models`` of every URL), and the first :data:`FAIL_FAST_AFTER` requests all failing to connect.
+``/v1/models`` of every URL), and :data:`FAIL_FAST_AFTER` requests in a row failing to connect
+(at the start or when a server dies mid-run: no hours of retries per item).
 
 Sampling: ``temperature``, ``top_p``, ``seed`` (per item: :func:`~videossr.backends.base.item_seed`)
 and ``max_tokens`` always; a vLLM server (``owned_by: vllm`` in ``/v1/models``) also gets
@@ -57,7 +58,7 @@ from videossr.prompt_parts import load_image, timestamp_text
 VIDEO_MODES = ("video", "frames")
 API_KEY_ENV = "OPENAI_API_KEY"
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
-FAIL_FAST_AFTER = 3  # the first this many finished requests all failing to connect stop the run
+FAIL_FAST_AFTER = 3  # this many finished requests in a row failing to connect stop the run
 PROBE_TIMEOUT_S = 30.0
 _OPTIONAL_FIELDS = ("top_k", "repetition_penalty", "generation_config")
 
@@ -283,7 +284,7 @@ class OpenAIBackend(Backend):
     def generate_iter(self, requests: list[Request], settings: SamplingSettings) -> Iterator[tuple[int, Generation]]:
         pending = iter(enumerate(requests))
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="openai")
-        finished, unreachable = 0, 0
+        unreachable = 0  # requests in a row (by finishing order) that could not connect
         self._abort.clear()
         try:
             running = {}
@@ -296,10 +297,9 @@ class OpenAIBackend(Backend):
                 for future in done:
                     index = running.pop(future)
                     generation, connect_failed = future.result()
-                    finished += 1
-                    unreachable += connect_failed
-                    if finished == unreachable == FAIL_FAST_AFTER:
-                        raise BackendUnreachable(f"the first {FAIL_FAST_AFTER} requests to {', '.join(self.base_urls)} all failed to connect "
+                    unreachable = unreachable + 1 if connect_failed else 0
+                    if unreachable == FAIL_FAST_AFTER:
+                        raise BackendUnreachable(f"{FAIL_FAST_AFTER} requests in a row to {', '.join(self.base_urls)} failed to connect "
                                                  f"({generation.error}); is the server up? Finished items are kept: rerun to resume")
                     yield index, generation
                     nxt = next(pending, None)
