@@ -183,6 +183,18 @@ def test_frames_mode_puts_a_timestamp_before_each_image(fake, vqa):
     assert [content[k - 1]["text"] for k in images[:3]] == ["<0.0 seconds>", "<0.5 seconds>", "<1.0 seconds>"]
 
 
+def test_sampling_settings_and_template_kwargs_are_sent(fake, vqa):
+    server = fake()
+    backend = get_backend("openai", base_url=server.url, model="fake-model", video_mode="frames", api_key=SECRET,
+                          chat_template_kwargs={"enable_thinking": False})
+    backend.generate([vqa.items[0].request], n=1, temperature=0.7, top_p=0.9, top_k=20, repetition_penalty=1.1, max_tokens=9, seed=4)
+    body = server.bodies[0]
+    assert (body["temperature"], body["top_p"], body["top_k"], body["repetition_penalty"], body["max_tokens"]) == (0.7, 0.9, 20, 1.1, 9)
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert json.loads(body["generation_config"]) == {"do_sample": True, "temperature": 0.7, "top_p": 0.9, "top_k": 20, "num_beams": 1,
+                                                     "repetition_penalty": 1.1, "max_new_tokens": 9}
+
+
 def test_retries_429_500_and_timeouts_then_succeeds(fake, vqa):
     server = fake(faults=[429, 500, "slow"], slow_s=5.0)
     backend = get_backend("openai", base_url=server.url, model="fake-model", timeout_s=2.0, backoff_s=0.01, concurrency=1, api_key=SECRET)

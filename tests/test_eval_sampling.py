@@ -94,3 +94,28 @@ def test_a_model_retrained_into_the_same_folder_is_asked_again(tmp_path, capsys)
     assert run_json["backend"]["content"] == checkpoint_digest(model)
     assert run_json["sampling"] == {"n": 1, "temperature": 0.0, "do_sample": False, "max_tokens": 4, "seed": 0, "top_p": 1.0, "top_k": None,
                                     "repetition_penalty": 1.0}
+
+
+def test_system_prompt_chat_template_kwargs_and_logged_prompts(tmp_path, capsys):
+    # a Qwen3-style template switch: an empty think block when enable_thinking is false
+    model = shutil.copytree(tiny_checkpoint_dir(), tmp_path / "model")
+    template = model / "chat_template.jinja"
+    template.write_text(template.read_text() + "{%- if add_generation_prompt and enable_thinking is defined and enable_thinking is false %}"
+                        "{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}")
+    system = tmp_path / "system.txt"
+    system.write_text("You are a terse judge of videos.\n")
+    args = ["eval", str(small_bench()), "--backend", "transformers", "--model", str(model), "--device", "cpu", "--max-pixels", str(SMALL_PIXELS),
+            "--max-tokens", "2", "--limit", "2", "--system-prompt", str(system), "--chat-template-kwargs", '{"enable_thinking": false}', "--log-prompts",
+            "--out", str(tmp_path / "o"), "--no-progress"]
+    assert main(args) == 0
+    rows = [json.loads(line) for line in (tmp_path / "o" / "predictions.jsonl").read_text().splitlines()]
+    target = load_target(small_bench(), limit=2)
+    for row, item in zip(rows, target.items):
+        assert row["prompt"].startswith("<|im_start|>system\nYou are a terse judge of videos.<|im_end|>")
+        assert row["prompt"].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+        assert item.request.parts[-1].strip()[-40:] in row["prompt"]  # the item's own question follows
+    run_json = json.loads((tmp_path / "o" / "run.json").read_text())
+    assert run_json["backend"]["chat_template_kwargs"] == {"enable_thinking": False}
+    assert run_json["target"]["system_prompt"] == "You are a terse judge of videos."
+    plain = get_backend("transformers", model=str(model), max_pixels=SMALL_PIXELS, device="cpu", dtype="float32")
+    assert not plain.prompt(target.items[0].request).endswith("</think>\n\n")
