@@ -74,7 +74,8 @@ def test_bad_option_values_are_one_line_and_exit_2(tmp_path, capsys, option):
     assert code == 2 and len(err.strip().splitlines()) == 1 and option[0] in err
 
 
-@pytest.mark.parametrize("backend", [["synthetic", "--backend-opt", "skill=abc"], ["synthetic", "--backend-opt", "spread=-1"],
+@pytest.mark.parametrize("backend", [["synthetic", "--backend-opt", "skill=abc"], ["openai", "--model", "m", "--backend-opt", "concurrency=abc"],
+                                     ["openai", "--model", "m", "--backend-opt", "backoff_s=-1"], ["transformers", "--model", "TINY", "--backend-opt", "batch_size=abc"],
                                      ["transformers", "--model", "TINY", "--device", "cuda:99"], ["transformers", "--model", "TINY", "--device", "tpu9"]])
 def test_bad_backend_values_are_one_line_and_exit_2(tmp_path, capsys, backend):
     backend = [str(tiny_checkpoint_dir()) if part == "TINY" else part for part in backend]

@@ -88,8 +88,14 @@ def test_a_model_retrained_into_the_same_folder_is_asked_again(tmp_path, capsys)
     assert code == 0 and "(2 asked the backend)" in new_out.out
     code, refused = run("o1")  # resume in the old --out: the model changed, so its predictions are not this model's
     assert code == 2 and "other backend settings" in refused.err
-    code, overwritten = run("o1", "--overwrite")
-    assert code == 0 and "(2 asked the backend)" in overwritten.out
+    code, overwritten = run("o1", "--overwrite")  # the shared cache now holds the new model's answers (asked in o3)
+    assert code == 0 and "(0 asked the backend)" in overwritten.out
+    outputs = [[json.loads(line)["outputs"] for line in (tmp_path / out / "predictions.jsonl").read_text().splitlines()] for out in ("o1", "o3")]
+    assert outputs[0] == outputs[1]
+    args = ["eval", str(small_bench()), "--backend", "transformers", "--model", str(model), "--device", "cpu", "--max-pixels", str(SMALL_PIXELS),
+            "--max-tokens", "4", "--limit", "2", "--out", str(tmp_path / "own"), "--no-progress"]
+    assert main(args) == 0 and main(args + ["--overwrite"]) == 0  # --overwrite starts OUT's own cache afresh
+    assert "(2 asked the backend)" in capsys.readouterr().out.split("predictions:")[-2]
     run_json = json.loads((tmp_path / "o1" / "run.json").read_text())
     assert run_json["backend"]["content"] == checkpoint_digest(model)
     assert run_json["sampling"] == {"n": 1, "temperature": 0.0, "do_sample": False, "max_tokens": 4, "seed": 0, "top_p": 1.0, "top_k": None,

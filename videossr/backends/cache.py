@@ -82,12 +82,10 @@ class ResponseCache:
 
 
 class CachedBackend(Backend):
-    """Answers from ``cache`` where it can, asks ``inner`` for the rest and stores what succeeds.
+    """Answers from ``cache`` where it can, asks ``inner`` for the rest and stores what succeeds."""
 
-    ``read=False`` (``--overwrite``): ask ``inner`` for everything and store the new answers."""
-
-    def __init__(self, inner: Backend, cache: ResponseCache | str | os.PathLike, *, read: bool = True):
-        self.inner, self.read = inner, read
+    def __init__(self, inner: Backend, cache: ResponseCache | str | os.PathLike):
+        self.inner = inner
         self.cache = cache if isinstance(cache, ResponseCache) else ResponseCache(cache)
         self.name = inner.name
         self.asked = 0  # requests passed on to the inner backend (for reports and tests)
@@ -106,7 +104,7 @@ class CachedBackend(Backend):
         keys = [cache_key(identity, request, settings) for request in requests]
         missing: list[int] = []
         for index, key in enumerate(keys):
-            hit = self.cache.get(key) if self.read else None
+            hit = self.cache.get(key)
             if hit is not None and len(hit.texts) == settings.n:
                 yield index, hit
             else:

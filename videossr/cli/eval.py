@@ -80,7 +80,7 @@ def register(verbs) -> None:
     g.add_argument("--cache", help="response cache file to share between runs (default OUT/cache.sqlite)")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     g.add_argument("--dry-run", action="store_true", help="print the first request as the backend would send it, and stop")
-    g.add_argument("--overwrite", action="store_true", help="start again: drop OUT's predictions and report")
+    g.add_argument("--overwrite", action="store_true", help="start again: drop OUT's predictions, report and own cache (a shared --cache file is kept)")
     g.add_argument("--log-prompts", action="store_true", help="write each item's rendered prompt into its predictions line (prompt)")
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _one_line_errors(p)

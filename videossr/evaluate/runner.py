@@ -8,7 +8,8 @@
 * ``predictions.jsonl`` (see :mod:`videossr.evaluate.predictions`): a rerun skips items already
   answered (matched on target fingerprint and item id) and asks again for those that failed;
 * ``cache.sqlite`` (unless another cache file is given): the response cache; ``overwrite=True``
-  starts it afresh (a shared file is not read in that run, only written);
+  starts it afresh (a shared ``cache`` file is kept: its keys hold the model's identity by
+  content, so another model never reads its answers);
 * ``report.json``: the target's report plus run counts (items, errors, asked, items/s).
 """
 
@@ -109,7 +110,7 @@ def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n:
     if cache is True and overwrite:
         for suffix in ("", "-wal", "-shm"):
             (out / (CACHE_FILE + suffix)).unlink(missing_ok=True)
-    runner = CachedBackend(backend, out / CACHE_FILE if cache is True else cache, read=not overwrite) if cache and backend.cacheable else backend
+    runner = CachedBackend(backend, out / CACHE_FILE if cache is True else cache) if cache and backend.cacheable else backend
     writer = PredictionsWriter(pred_path)
     started = time.perf_counter()
     try:
