@@ -159,6 +159,7 @@ def test_video_mode_sends_every_frame_with_its_fps(fake, vqa):
     server = fake()
     backend = get_backend("openai", base_url=server.url, video_mode="video", api_key=SECRET)
     assert backend.model == "fake-model"  # the server's first model when --model is not given
+    assert backend.identity()["served"] == {"id": "fake-model"} and backend.identity()["base_urls"] == [server.url]  # what the server reports
     item = next(i for i in vqa.items if i.id == "bikes-what")
     [generation] = backend.generate([item.request])
     assert generation.texts == ("The answer is " + "ABCD"[int(request_key(server.bodies[0]), 16) % 4],)
