@@ -106,6 +106,20 @@ def test_outside_vtg_json_through_transformers_serve(serve, tmp_path, clips_dir)
     assert report["overall"]["unparsed"] == sum(r["parsed"][0] is None for r in rows)
 
 
+def test_transformers_serve_samples_at_temperature_1_although_the_checkpoint_says_greedy(serve, tmp_path):
+    # the tiny checkpoint's generation_config has do_sample false (the library default), which
+    # `transformers serve` keeps when a request only sets temperature; our generation_config field wins
+    url, model, _ = serve
+    target = load_target(small_bench(), limit=1)
+    backend = get_backend("openai", base_url=url, model=model, video_mode="frames", max_pixels=SMALL_PIXELS, concurrency=1, api_key=SECRET,
+                          chat_template_kwargs={"enable_thinking": False})
+    report = run_eval(target, backend, tmp_path / "o", n=3, temperature=1.0, max_tokens=6, seed=5, cache=False, progress=False)
+    [row] = _rows(tmp_path / "o")
+    assert report["run"]["errors"] == 0 and len(row["outputs"]) == 3
+    assert len(set(row["outputs"])) > 1  # sampled, not three greedy copies
+    assert report["run"]["sampling"]["top_p"] == 1.0 and report["run"]["sampling"]["do_sample"] is True
+
+
 def test_video_mode_on_a_server_without_it_is_an_item_error(serve, tmp_path):
     # transformers serve refuses vLLM's media_io_kwargs (HTTP 422): recorded per item, not retried, run ends
     url, model, _ = serve
@@ -113,7 +127,7 @@ def test_video_mode_on_a_server_without_it_is_an_item_error(serve, tmp_path):
     backend = get_backend("openai", base_url=url, model=model, video_mode="video", backoff_s=0.01, api_key=SECRET)
     report = run_eval(target, backend, tmp_path / "o", max_tokens=4, progress=False)
     rows = _rows(tmp_path / "o")
-    assert report["run"]["errors"] == 2 and all("422" in r["error"] for r in rows)
+    assert report["run"]["errors"] == 2 and all("422" in r["error"] and "use --video-mode frames" in r["error"] for r in rows)
     _assert_no_secret(tmp_path)
 
 
@@ -145,6 +159,7 @@ def test_video_mode_sends_every_frame_with_its_fps(fake, vqa):
     server = fake()
     backend = get_backend("openai", base_url=server.url, video_mode="video", api_key=SECRET)
     assert backend.model == "fake-model"  # the server's first model when --model is not given
+    assert backend.identity()["served"] == {"id": "fake-model"} and backend.identity()["base_urls"] == [server.url]  # what the server reports
     item = next(i for i in vqa.items if i.id == "bikes-what")
     [generation] = backend.generate([item.request])
     assert generation.texts == ("The answer is " + "ABCD"[int(request_key(server.bodies[0]), 16) % 4],)
@@ -169,12 +184,25 @@ def test_frames_mode_puts_a_timestamp_before_each_image(fake, vqa):
     assert [content[k - 1]["text"] for k in images[:3]] == ["<0.0 seconds>", "<0.5 seconds>", "<1.0 seconds>"]
 
 
+def test_sampling_settings_and_template_kwargs_are_sent(fake, vqa):
+    server = fake()
+    backend = get_backend("openai", base_url=server.url, model="fake-model", video_mode="frames", api_key=SECRET,
+                          chat_template_kwargs={"enable_thinking": False})
+    backend.generate([vqa.items[0].request], n=1, temperature=0.7, top_p=0.9, top_k=20, repetition_penalty=1.1, max_tokens=9, seed=4)
+    body = server.bodies[0]
+    assert (body["temperature"], body["top_p"], body["top_k"], body["repetition_penalty"], body["max_tokens"]) == (0.7, 0.9, 20, 1.1, 9)
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert json.loads(body["generation_config"]) == {"do_sample": True, "temperature": 0.7, "top_p": 0.9, "top_k": 20, "num_beams": 1,
+                                                     "repetition_penalty": 1.1, "max_new_tokens": 9}
+
+
 def test_retries_429_500_and_timeouts_then_succeeds(fake, vqa):
     server = fake(faults=[429, 500, "slow"], slow_s=5.0)
     backend = get_backend("openai", base_url=server.url, model="fake-model", timeout_s=2.0, backoff_s=0.01, concurrency=1, api_key=SECRET)
     [generation] = backend.generate([vqa.items[0].request])
     assert generation.ok and generation.texts[0].startswith("The answer is")
-    assert server.statuses[:2] == [429, 500] and len(server.bodies) == 4  # 429, 500, timed out, answered
+    # the /v1/models probe when the backend was built, then 429, 500, timed out, answered
+    assert server.statuses[:3] == [200, 429, 500] and len(server.bodies) == 4
 
 
 def test_errors_beyond_retries_are_item_errors_and_the_run_goes_on(fake, vqa, tmp_path):
@@ -188,12 +216,16 @@ def test_errors_beyond_retries_are_item_errors_and_the_run_goes_on(fake, vqa, tm
     assert report["run"]["asked_backend"] == 1 and report["run"]["errors"] == 0
 
 
-def test_server_dying_mid_run_then_resume(fake, vqa, tmp_path):
+def test_server_dying_mid_run_stops_the_run_keeps_finished_work_then_resume(fake, vqa, tmp_path):
+    from videossr.backends.base import BackendUnreachable
+
     server = fake(faults=[None, None, "die"])
     backend = get_backend("openai", base_url=server.url, model="fake-model", max_retries=1, backoff_s=0.01, concurrency=1, timeout_s=2, api_key=SECRET)
-    report = run_eval(vqa, backend, tmp_path / "o", progress=False)
-    assert report["run"]["errors"] == len(vqa.items) - 2  # two answered before it died, the rest recorded as errors
-    assert all("Connection" in r["error"] or "connection" in r["error"] for r in _rows(tmp_path / "o") if r["error"])
+    with pytest.raises(BackendUnreachable, match="3 requests in a row"):  # not hours of retries over every item left
+        run_eval(vqa, backend, tmp_path / "o", progress=False)
+    rows = _rows(tmp_path / "o")
+    assert sum(r["error"] is None for r in rows) == 2  # the two answered before it died are kept
+    assert all("Connection" in r["error"] or "connection" in r["error"] for r in rows if r["error"])
     revived = fake(port=server.port)
     report = run_eval(vqa, backend, tmp_path / "o", progress=False)
     assert report["run"]["errors"] == 0 and report["run"]["asked_backend"] == len(vqa.items) - 2

@@ -10,7 +10,7 @@ import pytest
 from videossr.errors import UserError
 from videossr.evaluate.pretext_json import answer_task, subset_from_name
 from videossr.evaluate.session import evaluate
-from videossr.evaluate.target import load_target
+from videossr.evaluate.loading import load_target
 from videossr.viubench import SUBSETS, load_items, score_predictions
 from videossr.viubench.baselines import write_baseline
 from videossr.viubench.bench import build_bench

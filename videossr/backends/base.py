@@ -24,13 +24,22 @@ import hashlib
 import importlib
 import inspect
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Callable, ClassVar, Iterable, Iterator, Union
 
 from videossr.errors import UserError
 from videossr.names import did_you_mean
+from videossr.seeding import stable_seed
 
 DEFAULT_MAX_TOKENS = 128  # the paper's evaluation setting (max_new_tokens)
+
+
+class BackendUnreachable(UserError):
+    """The model cannot be reached at all (e.g. every first request failed to connect): the run
+    stops at once, keeping the work it finished; the CLI exits 1."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -82,10 +91,16 @@ Part = Union[str, Video]
 
 @dataclass(frozen=True)
 class Request:
-    """System prompt + ordered user parts (text strings and :class:`Video` parts)."""
+    """System prompt + ordered user parts (text strings and :class:`Video` parts).
+
+    ``id`` names the item the request asks (the eval runner sets it): not part of :meth:`key`,
+    but sampled answers are drawn per item (:func:`item_seed`) and cached per item
+    (:func:`cache_key`), so two items with the same video and question never share a sample.
+    """
 
     system: str
     parts: tuple[Part, ...]
+    id: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         parts = tuple(self.parts)
@@ -134,25 +149,75 @@ class Generation:
 
 @dataclass(frozen=True)
 class SamplingSettings:
+    """How outputs are decoded. ``temperature`` 0 is greedy; above 0 every backend samples, with
+    ``top_p`` (None: 1.0, no nucleus cut), ``top_k`` (None: no cut) and ``repetition_penalty``
+    (None: 1.0) sent explicitly, so a checkpoint's or server's own defaults (a generation_config
+    with ``top_k: 1`` or ``do_sample: false``) can never turn sampling into greedy decoding."""
+
     n: int = 1
     temperature: float = 0.0
     max_tokens: int = DEFAULT_MAX_TOKENS
     seed: int = 0
+    top_p: float | None = None
+    top_k: int | None = None
+    repetition_penalty: float | None = None
 
     def __post_init__(self) -> None:
         if self.n < 1:
             raise UserError(f"n must be >= 1, got {self.n}")
-        if self.temperature < 0:
-            raise UserError(f"temperature must be >= 0, got {self.temperature}")
+        if not (math.isfinite(self.temperature) and self.temperature >= 0):
+            raise UserError(f"temperature must be a finite number >= 0, got {self.temperature}")
         if self.max_tokens < 1:
             raise UserError(f"max_tokens must be >= 1, got {self.max_tokens}")
+        if self.top_p is not None and not (0 < self.top_p <= 1):
+            raise UserError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k is not None and (isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1):
+            raise UserError(f"top_k must be an integer >= 1, got {self.top_k}")
+        if self.repetition_penalty is not None and not (math.isfinite(self.repetition_penalty) and self.repetition_penalty > 0):
+            raise UserError(f"repetition_penalty must be a finite number > 0, got {self.repetition_penalty}")
 
     @property
     def greedy(self) -> bool:
         return self.temperature == 0.0
 
+    @property
+    def effective_top_p(self) -> float:
+        return 1.0 if self.top_p is None else float(self.top_p)
+
+    @property
+    def effective_repetition_penalty(self) -> float:
+        return 1.0 if self.repetition_penalty is None else float(self.repetition_penalty)
+
     def to_dict(self) -> dict:
-        return {"n": self.n, "temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
+        """Every setting that shapes the outputs, as sent (what run.json records and the cache keys on)."""
+        return {"n": self.n, "temperature": self.temperature, "do_sample": not self.greedy, "max_tokens": self.max_tokens, "seed": self.seed,
+                "top_p": self.effective_top_p, "top_k": self.top_k, "repetition_penalty": self.effective_repetition_penalty}
+
+
+def item_seed(settings: SamplingSettings, request: Request) -> int:
+    """The sampling seed of one request: the run's seed and the item's id (its content key when it
+    has none), so a sample never depends on which other requests share its batch or call."""
+    return stable_seed(settings.seed, "item", request.id if request.id is not None else request.key())
+
+
+def number_option(name: str, value, *, minimum: float | None = None, exclusive: bool = False) -> float:
+    """A backend option that must be a finite number (above ``minimum``); a one-line UserError otherwise."""
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    bad = not math.isfinite(number) or (minimum is not None and (number <= minimum if exclusive else number < minimum))
+    if bad:
+        bound = "" if minimum is None else f" {'>' if exclusive else '>='} {minimum:g}"
+        raise UserError(f"backend option {name} must be a finite number{bound}, got {value!r}")
+    return number
+
+
+def count_option(name: str, value, minimum: int) -> int:
+    """A backend option that must be an integer >= ``minimum``; a one-line UserError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UserError(f"backend option {name} must be an integer >= {minimum}, got {value!r}")
+    return value
 
 
 def _digest(obj) -> str:
@@ -161,8 +226,14 @@ def _digest(obj) -> str:
 
 
 def cache_key(identity: dict, request: Request, settings: SamplingSettings) -> str:
-    """The response-cache key of (backend identity, request, sampling settings)."""
-    return _digest({"backend": identity, "request": request.key(), "sampling": settings.to_dict()})
+    """The response-cache key of (backend identity, request, sampling settings).
+
+    Greedy answers are shared by identical requests (same content, model identity and settings);
+    sampled answers are an item's own draws, so the key adds the item id."""
+    key = {"backend": identity, "request": request.key(), "sampling": settings.to_dict()}
+    if not settings.greedy and request.id is not None:
+        key["item"] = request.id
+    return _digest(key)
 
 
 class Backend(abc.ABC):
@@ -175,6 +246,7 @@ class Backend(abc.ABC):
     """
 
     name: ClassVar[str] = "backend"
+    cacheable: ClassVar[bool] = True  # False: answers are not a model's (replay) and never go in the response cache
 
     @abc.abstractmethod
     def identity(self) -> dict:
@@ -184,10 +256,11 @@ class Backend(abc.ABC):
         """Yield ``(index into requests, Generation)`` as items finish (any order)."""
         yield from enumerate(self.generate(requests, n=settings.n, temperature=settings.temperature, max_tokens=settings.max_tokens, seed=settings.seed))
 
-    def generate(self, requests: Iterable[Request], *, n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0) -> list[Generation]:
-        """One :class:`Generation` per request, in request order."""
+    def generate(self, requests: Iterable[Request], *, n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0,
+                 **sampling) -> list[Generation]:
+        """One :class:`Generation` per request, in request order (``sampling``: top_p, top_k, repetition_penalty)."""
         requests = list(requests)
-        settings = SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed)
+        settings = SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed, **sampling)
         if type(self).generate_iter is Backend.generate_iter:
             raise NotImplementedError(f"{type(self).__name__} implements neither generate nor generate_iter")
         out: list[Generation | None] = [None] * len(requests)
@@ -198,6 +271,10 @@ class Backend(abc.ABC):
     def render(self, request: Request) -> str:
         """One request as this backend sends it (for ``--dry-run``)."""
         return json.dumps(request.to_dict(), indent=2, ensure_ascii=False)
+
+    def prompt(self, request: Request) -> str:
+        """The request as this backend sends it, cheaply (for ``--log-prompts``; default :meth:`render`)."""
+        return self.render(request)
 
     def close(self) -> None:
         """Release resources (servers, threads, GPU memory)."""

@@ -28,7 +28,7 @@ from typing import Iterator
 
 import numpy as np
 
-from videossr.backends.base import Backend, Generation, Request, SamplingSettings
+from videossr.backends.base import Backend, Generation, Request, SamplingSettings, number_option
 from videossr.diagnose.ladders import OBVIOUS_POOL, SUBTLE_POOL
 from videossr.errors import UserError
 from videossr.seeding import rng_for
@@ -87,9 +87,7 @@ class SyntheticBackend(Backend):
     name = "synthetic"
 
     def __init__(self, skill: float = 4.0, spread: float = 1.0, model: str | None = None):  # model: accepted, unused (a simulated model)
-        self.skill, self.spread = float(skill), float(spread)
-        if self.spread < 0:
-            raise UserError(f"spread must be >= 0, got {spread}")
+        self.skill, self.spread = number_option("skill", skill), number_option("spread", spread, minimum=0)
         self._datasets: dict[Path, dict] = {}
 
     def identity(self) -> dict:

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
             return _quiet_broken_pipe()
-        return _error(_message(exc), 2)
+        return _error(_message(exc), getattr(exc, "exit_code", 2))  # 2: a usage error; 1 for errors that set it (an unreachable server)
     except OSError as exc:
         if exc.errno in NO_SPACE:
             where = f" writing {exc.filename}" if exc.filename else ""

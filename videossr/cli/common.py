@@ -14,6 +14,42 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """A finite number of seconds > 0 (``nan``, ``inf``, 0 and negatives refused)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {text!r}")
+    return value
+
+
+def json_object(text: str) -> dict:
+    """A JSON object given inline (``'{"enable_thinking": false}'``)."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"must be a JSON object, e.g. '{{\"enable_thinking\": false}}' ({exc})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object, got {text!r}")
+    return value
+
+
 def add_run_args(p: argparse.ArgumentParser) -> None:
     """``--workers``, ``--engine``, ``--no-progress``: how a long job runs."""
     p.add_argument("--workers", type=positive_int, default=None, help="parallel worker processes (default: all cores)")
@@ -46,8 +82,10 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--base-url", action="append", help=f"openai: server URL (default {DEFAULT_BASE_URL}, vLLM's); repeat to spread requests over servers")
     g.add_argument("--video-mode", choices=("video", "frames"), default="video", help="openai: vLLM video_url of JPEG frames + fps, or images each after a <t seconds> text (default %(default)s)")
     g.add_argument("--concurrency", type=positive_int, default=8, help="openai: requests in flight (default %(default)s)")
-    g.add_argument("--timeout", type=float, default=300.0, help="openai: seconds per request (default %(default)s)")
-    g.add_argument("--retries", type=int, default=5, help="openai: retries on 429/5xx/timeouts, exponential backoff (default %(default)s)")
+    g.add_argument("--timeout", type=positive_seconds, default=300.0, help="openai: seconds per request (default %(default)s)")
+    g.add_argument("--retries", type=non_negative_int, default=5, help="openai: retries on 429/5xx/timeouts, exponential backoff (default %(default)s)")
+    g.add_argument("--chat-template-kwargs", type=json_object, metavar="JSON",
+                   help="transformers/openai: extra chat-template arguments, e.g. '{\"enable_thinking\": false}' (openai: sent as chat_template_kwargs)")
     g.add_argument("--replay-file", help="replay: a predictions JSONL to answer from")
     g.add_argument("--backend-opt", action="append", type=_option, metavar="KEY=VALUE",
                    help="any other backend option, repeatable (e.g. skill=2 for synthetic); unknown keys are refused")
@@ -60,9 +98,13 @@ def backend_options(args) -> dict:
             raise ValueError("--backend transformers needs --model (a checkpoint folder or hub name)")
         options = {"model": args.model, "batch_size": args.batch_size, "dtype": args.dtype, "device": args.device,
                    "max_pixels": args.max_pixels, "min_pixels": args.min_pixels}
+        if args.chat_template_kwargs:
+            options["chat_template_kwargs"] = args.chat_template_kwargs
     elif args.backend == "openai":
         options = {"model": args.model, "base_url": args.base_url or [DEFAULT_BASE_URL], "video_mode": args.video_mode,
                    "concurrency": args.concurrency, "timeout_s": args.timeout, "max_retries": args.retries, "max_pixels": args.max_pixels}
+        if args.chat_template_kwargs:
+            options["chat_template_kwargs"] = args.chat_template_kwargs
     elif args.backend == "replay":
         extra = dict(args.backend_opt or [])
         if not args.replay_file and "path" not in extra:

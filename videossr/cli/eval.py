@@ -2,21 +2,54 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import sys
 
 from videossr.cli.common import add_backend_args, backend_options, positive_int
 
 
+def _unit_interval(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _temperature(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """A bad option value is one ``error:`` line and exit 2 (not the whole usage block)."""
+    def error(message: str):
+        parser.exit(2, f"error: {message} (see videossr eval --help)\n")
+
+    parser.error = error
+
+
 def cmd_eval(args) -> int:
-    from videossr.evaluate.session import evaluate
+    from videossr.evaluate.session import evaluate, read_system_prompt
 
     outcome = evaluate(args.target, backend=args.backend, out=args.out, backend_options=backend_options(args), task=args.task, video_dir=args.video_dir,
                        max_frames=args.max_frames, limit=args.limit, dry_run=args.dry_run, n=args.n, temperature=args.temperature,
-                       max_tokens=args.max_tokens, seed=args.seed, cache=False if args.no_cache else (args.cache or True),
-                       overwrite=args.overwrite, progress=not args.no_progress, parser=args.parser)
+                       max_tokens=args.max_tokens, seed=args.seed, top_p=args.top_p, top_k=args.top_k, repetition_penalty=args.repetition_penalty,
+                       system_prompt=read_system_prompt(args.system_prompt), log_prompts=args.log_prompts,
+                       cache=False if args.no_cache else (args.cache or True), overwrite=args.overwrite, progress=not args.no_progress,
+                       parser=args.parser)
     print(outcome.text)
     if outcome.report is not None and outcome.answered == 0:
-        print(f"error: every item failed (see {outcome.out}/predictions.jsonl)", file=sys.stderr)
+        print(f"error: every item failed, nothing was scored (see {outcome.out}/predictions.jsonl)", file=sys.stderr)
         return 1
     return 0
 
@@ -36,9 +69,13 @@ def register(verbs) -> None:
     g.add_argument("--limit", type=positive_int, help="only the first N items")
     g.add_argument("--parser", choices=("paper", "robust"), help="VIUBench folder: how answers are read, paper = the paper's bare formats "
                    "(default), robust = the training rewards' reading")
+    g.add_argument("--system-prompt", metavar="TEXT|FILE", help="system prompt for every item instead of the target's own (a file's text when the path exists)")
     g = p.add_argument_group("sampling")
     g.add_argument("-n", type=positive_int, default=1, help="outputs per item (default %(default)s)")
-    g.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default %(default)s)")
+    g.add_argument("--temperature", type=_temperature, default=0.0, help="0 = greedy; above 0 always samples, whatever the checkpoint's generation_config says (default %(default)s)")
+    g.add_argument("--top-p", type=_unit_interval, help="nucleus sampling (default 1.0: off; the checkpoint's own value is never used)")
+    g.add_argument("--top-k", type=positive_int, help="sample among the k most likely tokens (default: off)")
+    g.add_argument("--repetition-penalty", type=_positive_float, help="repetition penalty (default 1.0: none)")
     g.add_argument("--max-tokens", type=positive_int, default=DEFAULT_MAX_TOKENS, help="max new tokens per output (default %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="sampling seed (default %(default)s)")
     add_backend_args(p)
@@ -46,6 +83,8 @@ def register(verbs) -> None:
     g.add_argument("--cache", help="response cache file to share between runs (default OUT/cache.sqlite)")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the response cache")
     g.add_argument("--dry-run", action="store_true", help="print the first request as the backend would send it, and stop")
-    g.add_argument("--overwrite", action="store_true", help="start again: drop OUT's predictions and report")
+    g.add_argument("--overwrite", action="store_true", help="start again: drop OUT's predictions, report and own cache (a shared --cache file is kept)")
+    g.add_argument("--log-prompts", action="store_true", help="write each item's rendered prompt into its predictions line (prompt)")
     g.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _one_line_errors(p)
     p.set_defaults(func=cmd_eval)

@@ -132,7 +132,7 @@ def default_work_dir(recipe_path: Path) -> Path:
 
 def _probe_fn(video_dir: Path, work: Path, ladder: Ladder, backend: Backend, settings: CalibrationSettings, workers: int | None, progress: bool) -> Callable[[int], Probe]:
     from videossr.build import build
-    from videossr.evaluate.target import load_target
+    from videossr.evaluate.loading import load_target
 
     def probe(index: int) -> Probe:
         rung = ladder.rungs[index]

@@ -27,7 +27,7 @@ from typing import Callable
 from videossr import atomic
 from videossr.backends.base import DEFAULT_MAX_TOKENS, Backend
 from videossr.diagnose.plot import plot_diagnosis
-from videossr.diagnose.stats import Group, GroupStats, format_table, std_bin_edges, summarize
+from videossr.diagnose.stats import Group, GroupStats, format_table, identical_texts_warning, std_bin_edges, summarize
 from videossr.errors import UserError
 from videossr.rewards import TASKS as REWARD_TASKS
 from videossr.rewards import compute, data_source_for
@@ -45,9 +45,12 @@ class Diagnosis:
     incomplete: int  # questions with fewer than k scored answers
     asked: int  # questions passed to the backend in this run (0 when all came from the cache)
     png: Path | None = None  # the figure, when there was anything to plot
+    warning: str | None = None  # e.g. most groups got k identical texts although the run sampled
 
     def summary_text(self) -> str:
         lines = [format_table(self.stats)] if self.stats else ["no question could be scored"]
+        if self.warning:
+            lines.append(f"warning: {self.warning}")
         if self.errors or self.incomplete:
             lines.append(f"left out: {self.errors} question(s) with backend/input errors, {self.incomplete} with fewer than k answers (see {self.out / EVAL_DIR / 'predictions.jsonl'})")
         lines.append(f"asked the backend for {self.asked} question(s) (the rest came from the cache or earlier runs)")
@@ -75,7 +78,8 @@ def groups_from_predictions(target, predictions: dict[str, dict], k: int) -> tup
         if len(strict) < k or len(smooth) < k:
             incomplete += 1
             continue
-        groups.append(Group(item.id, task, variant, tuple(strict[:k]), tuple(smooth[:k]), tuple(format_ok[:k])))
+        texts = (row.get("outputs") or [])[:k]
+        groups.append(Group(item.id, task, variant, tuple(strict[:k]), tuple(smooth[:k]), tuple(format_ok[:k]), identical_texts=len(texts) == k and len(set(texts)) == 1))
     return groups, errors, incomplete
 
 
@@ -92,7 +96,8 @@ def _rewards(task: str, row: dict, ground_truth: str) -> tuple[list, list, list]
 def model_words(identity: dict) -> str:
     """A backend identity in words: ``synthetic (skill=6.0, spread=1.0, version=1)``."""
     words = " ".join(str(identity[k]) for k in ("backend", "model") if identity.get(k)) or "model"
-    rest = ", ".join(f"{k}={v}" for k, v in sorted(identity.items()) if k not in ("model", "backend") and not isinstance(v, (dict, list)))
+    rest = ", ".join(f"{k}={v}" for k, v in sorted(identity.items()) if k not in ("model", "backend", "content", "commit", "path") and v is not None
+                     and not isinstance(v, (dict, list)))
     return words + (f" ({rest})" if rest else "")
 
 
@@ -103,7 +108,8 @@ def question_rows(groups: list[Group]) -> list[dict]:
 
 
 def diagnose_target(target, backend: Backend, out_dir: str | os.PathLike, *, k: int = 8, temperature: float = 1.0, max_tokens: int = DEFAULT_MAX_TOKENS,
-                    seed: int = 0, progress: bool = True, cache: str | os.PathLike | bool = True, overwrite: bool = False, plot: bool = True) -> Diagnosis:
+                    seed: int = 0, top_p: float | None = None, top_k: int | None = None, repetition_penalty: float | None = None, progress: bool = True,
+                    cache: str | os.PathLike | bool = True, overwrite: bool = False, plot: bool = True) -> Diagnosis:
     """Answer ``target`` k times per question with ``backend`` and write the diagnosis into ``out_dir``."""
     from videossr.evaluate.predictions import PREDICTIONS_FILE, read_predictions
     from videossr.evaluate.runner import run_eval
@@ -114,14 +120,16 @@ def diagnose_target(target, backend: Backend, out_dir: str | os.PathLike, *, k: 
         raise UserError("temperature 0 is greedy decoding: the k answers would be identical and every group zero-variance by construction; "
                         "use the temperature of your RL rollouts (GRPO: 1.0)")
     out = Path(out_dir)
-    report = run_eval(target, backend, out / EVAL_DIR, n=k, temperature=temperature, max_tokens=max_tokens, seed=seed,
-                      progress=progress, cache=cache, overwrite=overwrite)
+    report = run_eval(target, backend, out / EVAL_DIR, n=k, temperature=temperature, max_tokens=max_tokens, seed=seed, top_p=top_p, top_k=top_k,
+                      repetition_penalty=repetition_penalty, progress=progress, cache=cache, overwrite=overwrite)
     groups, errors, incomplete = groups_from_predictions(target, read_predictions(out / EVAL_DIR / PREDICTIONS_FILE), k)
     stats = summarize(groups)
     identity = backend.identity()
+    warning = identical_texts_warning(groups, temperature)
     atomic.write_json(out / JSON_FILE, {
         "format": DIAGNOSE_FORMAT, "target": {key: v for key, v in target.info.items() if key not in ("row_fields", "id_field")},
-        "backend": identity, "sampling": {"k": k, "temperature": temperature, "max_tokens": max_tokens, "seed": seed},
+        "backend": identity, "sampling": {"k": k, **{key: v for key, v in report["run"]["sampling"].items() if key != "n"}},
+        "identical_texts_share": (sum(g.identical_texts for g in groups) / len(groups)) if groups else None, "warnings": [warning] if warning else [],
         "questions": len(groups), "left_out": {"errors": errors, "incomplete": incomplete},
         "std_bin_edges": std_bin_edges(), "groups": [s.to_dict() for s in stats],
     })
@@ -132,7 +140,7 @@ def diagnose_target(target, backend: Backend, out_dir: str | os.PathLike, *, k: 
         png = plot_diagnosis(stats, out / PNG_FILE, title=f"{name}: {model_words(identity)}, k={k}, temperature {temperature}")
     else:
         (out / PNG_FILE).unlink(missing_ok=True)  # never leave a figure of an earlier run beside this run's JSON
-    return Diagnosis(out=out, stats=stats, groups=groups, errors=errors, incomplete=incomplete, asked=report["run"]["asked_backend"], png=png)
+    return Diagnosis(out=out, stats=stats, groups=groups, errors=errors, incomplete=incomplete, asked=report["run"]["asked_backend"], png=png, warning=warning)
 
 
 def diagnose(target_path: str | os.PathLike, backend: Backend | Callable[[object], Backend], out_dir: str | os.PathLike, *, k: int = 8, temperature: float = 1.0,
@@ -142,7 +150,8 @@ def diagnose(target_path: str | os.PathLike, backend: Backend | Callable[[object
     ``backend`` is a backend, or a function of the loaded target that makes one (a replay
     backend matches answers to items by id through the target).
     """
-    from videossr.evaluate.target import DEFAULT_MAX_FRAMES, load_target
+    from videossr.evaluate.loading import load_target
+    from videossr.evaluate.target import DEFAULT_MAX_FRAMES
     from videossr.outputs import claim_output
 
     out = Path(out_dir)

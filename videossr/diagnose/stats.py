@@ -38,6 +38,7 @@ class Group:
     strict: tuple[float, ...]
     smooth: tuple[float, ...]
     format_ok: tuple[bool, ...] = ()
+    identical_texts: bool = False  # all k output texts are the same string (sampling that is not sampling)
 
     def __post_init__(self) -> None:
         if len(self.strict) != len(self.smooth) or not self.strict:
@@ -101,6 +102,22 @@ class GroupStats:
         out["signal_share"] = self.signal_share
         del out["smooth_std_values"]
         return out
+
+
+IDENTICAL_WARN_SHARE = 0.5  # warn when more than this share of groups has k identical texts at temperature > 0
+
+
+def identical_texts_warning(groups: list[Group], temperature: float) -> str | None:
+    """A warning when most groups got k identical texts although the run sampled (None otherwise):
+    the decoding was effectively greedy (e.g. a generation_config with top_k 1 or do_sample false
+    on the server side), so the zero-variance shares say nothing about the model."""
+    if temperature <= 0 or not groups:
+        return None
+    share = sum(g.identical_texts for g in groups) / len(groups)
+    if share <= IDENTICAL_WARN_SHARE:
+        return None
+    return (f"{share:.0%} of the questions got {groups[0].k} identical answers at temperature {temperature:g}: the backend is not sampling "
+            "(check the server's or checkpoint's generation settings: top_k 1, do_sample false); these statistics do not measure the model")
 
 
 def std_bin_edges() -> list[float]:

@@ -2,16 +2,20 @@
 
 ``run_eval(target, backend, out_dir, ...)`` writes into ``out_dir``:
 
-* ``run.json``: target, backend identity and sampling settings; a rerun with other settings is
-  refused (use another ``out_dir`` or ``overwrite=True``);
+* ``run.json``: target, backend identity (for a local checkpoint: a digest of its files, see
+  :mod:`videossr.backends.identity`) and every sampling setting; a rerun with other settings, or a
+  retrained model in the same folder, is refused (use another ``out_dir`` or ``overwrite=True``);
 * ``predictions.jsonl`` (see :mod:`videossr.evaluate.predictions`): a rerun skips items already
-  answered and asks again for those that failed;
-* ``cache.sqlite`` (unless another cache file is given): the response cache;
+  answered (matched on target fingerprint and item id) and asks again for those that failed;
+* ``cache.sqlite`` (unless another cache file is given): the response cache; ``overwrite=True``
+  starts it afresh (a shared ``cache`` file is kept: its keys hold the model's identity by
+  content, so another model never reads its answers);
 * ``report.json``: the target's report plus run counts (items, errors, asked, items/s).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -35,14 +39,17 @@ def _check_run(out: Path, run: dict, overwrite: bool) -> None:
         for name in (PREDICTIONS_FILE, REPORT_FILE, RUN_FILE):
             (out / name).unlink(missing_ok=True)
     elif path.is_file():
-        old = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            raise UserError(f"{path} is not readable JSON; use another --out, or --overwrite to start again") from None
         changed = [k for k in ("target", "backend", "sampling") if old.get(k) != run.get(k)]
         if changed:
             raise UserError(f"{out} holds predictions made with other {', '.join(changed)} settings; use another --out, or --overwrite to start again")
     atomic.write_json(path, run)
 
 
-def item_row(target: Target, item: EvalItem, generation: Generation) -> dict:
+def item_row(target: Target, item: EvalItem, generation: Generation, prompt: str | None = None) -> dict:
     """The predictions line of one item (see :mod:`videossr.evaluate.predictions`)."""
     scores: list[ItemScore] = [target.score(item, text) for text in generation.texts] if generation.ok else []
     row = {
@@ -59,7 +66,10 @@ def item_row(target: Target, item: EvalItem, generation: Generation) -> dict:
         "answer": item.ground_truth,
         "request_key": item.request.key() if item.request is not None else None,
         "groups": dict(item.groups),
+        "target": target.fingerprint,
     }
+    if prompt is not None:
+        row["prompt"] = prompt
     extra = [dict(s.metrics) for s in scores]
     if any(extra):
         row["metrics"] = extra
@@ -79,26 +89,32 @@ def row_scores(row: dict) -> list[ItemScore]:
 
 
 def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS,
-             seed: int = 0, progress: bool = True, cache: str | os.PathLike | bool = True, overwrite: bool = False) -> dict:
+             seed: int = 0, top_p: float | None = None, top_k: int | None = None, repetition_penalty: float | None = None, progress: bool = True,
+             cache: str | os.PathLike | bool = True, overwrite: bool = False, log_prompts: bool = False) -> dict:
     """Answer every item of ``target`` with ``backend`` (n outputs each) and return the report.
 
     Resumable: items already in ``out_dir/predictions.jsonl`` without an error are skipped,
     failed ones asked again. ``cache``: True = ``out_dir/cache.sqlite``, a path = that file
-    (share it between runs), False = no cache.
+    (share it between runs), False = no cache. ``log_prompts`` writes each item's rendered
+    request into its predictions line (``prompt``).
     """
-    settings = SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed)
+    settings = SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed, top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    run = {"predictions_version": PREDICTIONS_VERSION, "target": target.info, "backend": backend.identity(), "sampling": settings.to_dict()}
+    run = {"predictions_version": PREDICTIONS_VERSION, "target": target.info, "target_fingerprint": target.fingerprint, "backend": backend.identity(),
+           "sampling": settings.to_dict()}
     _check_run(out, run, overwrite)
     pred_path = out / PREDICTIONS_FILE
-    rows = read_predictions(pred_path)
+    rows = read_predictions(pred_path, target=target.fingerprint)
     todo = [item for item in target.items if item.id not in rows or rows[item.id].get("error")]
-    runner = CachedBackend(backend, out / CACHE_FILE if cache is True else cache) if cache else backend
+    if cache is True and overwrite:
+        for suffix in ("", "-wal", "-shm"):
+            (out / (CACHE_FILE + suffix)).unlink(missing_ok=True)
+    runner = CachedBackend(backend, out / CACHE_FILE if cache is True else cache) if cache and backend.cacheable else backend
     writer = PredictionsWriter(pred_path)
     started = time.perf_counter()
     try:
-        _answer(target, runner, todo, settings, rows, writer, progress)
+        _answer(target, runner, todo, settings, rows, writer, progress, log_prompts)
     finally:
         writer.close()
         if isinstance(runner, CachedBackend):
@@ -109,10 +125,13 @@ def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n:
     label = str(identity.get("model") or identity.get("backend"))
     report = target.report({item.id: row_scores(rows[item.id]) for item in target.items if item.id in rows and not rows[item.id].get("error")}, label=label)
     errors = sum(1 for item in target.items if rows.get(item.id, {}).get("error"))
+    failed_now = sum(1 for item in todo if rows[item.id].get("error"))
     report["run"] = {
         **run,
         "items": len(target.items),
-        "answered_this_run": len(todo),
+        "answered": len(target.items) - errors - sum(1 for item in target.items if item.id not in rows),
+        "answered_this_run": len(todo) - failed_now,
+        "failed_this_run": failed_now,
         "asked_backend": runner.asked if isinstance(runner, CachedBackend) else len(todo),
         "errors": errors,
         "elapsed_s": round(elapsed, 3),
@@ -122,8 +141,10 @@ def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n:
     return report
 
 
-def _answer(target: Target, backend: Backend, todo: list[EvalItem], settings: SamplingSettings, rows: dict, writer: PredictionsWriter, progress: bool) -> None:
+def _answer(target: Target, backend: Backend, todo: list[EvalItem], settings: SamplingSettings, rows: dict, writer: PredictionsWriter, progress: bool,
+            log_prompts: bool = False) -> None:
     askable = [item for item in todo if item.request is not None]
+    requests = [dataclasses.replace(item.request, id=item.id) for item in askable]  # each item answered for itself
     bar = tqdm(total=len(todo), desc="eval", unit="item", disable=not progress, dynamic_ncols=True)
     try:
         for item in todo:
@@ -131,9 +152,9 @@ def _answer(target: Target, backend: Backend, todo: list[EvalItem], settings: Sa
                 rows[item.id] = item_row(target, item, Generation(error=item.load_error or "no request"))
                 writer.write(rows[item.id])
                 bar.update(1)
-        for index, generation in backend.generate_iter([item.request for item in askable], settings):
+        for index, generation in backend.generate_iter(requests, settings):
             item = askable[index]
-            rows[item.id] = item_row(target, item, generation)
+            rows[item.id] = item_row(target, item, generation, backend.prompt(requests[index]) if log_prompts else None)
             writer.write(rows[item.id])
             bar.update(1)
     finally:

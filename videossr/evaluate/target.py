@@ -1,6 +1,7 @@
 """What an evaluation runs over: a :class:`Target` of :class:`EvalItem` and the scorer for them.
 
-``load_target(path, ...)`` recognises three kinds of target:
+The types only; :func:`videossr.evaluate.loading.load_target` tells a path's kind and calls the
+loader of that kind. Three kinds of target:
 
 * a VIUBench folder (``bench.json`` + ``items.jsonl``, from ``videossr viubench build``), scored
   with the VIUBench scorer (``videossr.viubench.score_item``) and reported in the paper layout;
@@ -19,15 +20,10 @@ video could not be read: an item error, never a crash), the ground truth, and gr
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from videossr.backends.base import Request
-from videossr.errors import UserError
-from videossr.names import did_you_mean
-from videossr.viubench.items import BENCH_FILE, ITEMS_FILE
 
 TARGET_KINDS = ("viubench", "dataset", "vqa", "vtg")
 DEFAULT_MAX_FRAMES = 32  # outside benchmarks: fps 2 capped at 32 (the paper also reports 48 and 64)
@@ -97,6 +93,12 @@ class Target:
     def __repr__(self) -> str:
         return f"Target(kind={self.kind!r}, path={self.path!r}, items={len(self.items)})"
 
+    @property
+    def fingerprint(self) -> str:
+        """What binds a predictions line to this target: its kind and the content digest of its
+        source (``info["fingerprint"]``, set by :func:`videossr.evaluate.loading.load_target`)."""
+        return f"{self.kind}:{self.info.get('fingerprint') or ''}"
+
     def score(self, item: EvalItem, text: str) -> ItemScore:
         return self.scorer(item, text)
 
@@ -109,62 +111,3 @@ class Target:
         from videossr.evaluate.report import format_generic
 
         return self.table(report) if self.table is not None else format_generic(report)
-
-
-def detect_kind(path: Path) -> str:
-    """``viubench`` / ``dataset`` / ``outside`` for a path, from the files it holds."""
-    if path.is_dir():
-        if (path / BENCH_FILE).is_file() and (path / ITEMS_FILE).is_file():
-            return "viubench"
-        if (path / "train.parquet").is_file():
-            return "dataset"
-        raise UserError(f"{path} is neither a VIUBench folder (bench.json + items.jsonl) nor a videossr build dataset (train.parquet)")
-    if path.suffix == ".parquet":
-        return "dataset"
-    if path.suffix in (".json", ".jsonl"):
-        return "outside"
-    raise UserError(f"cannot tell what {path} is: give a VIUBench folder, a build dataset (folder or .parquet) or a {{video, question, answer}} JSON")
-
-
-def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES,
-                limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False, parser: str | None = None) -> Target:
-    """Load the items of a VIUBench folder, a build dataset or an outside VQA/VTG JSON.
-
-    ``task`` (``vqa``/``vtg``) forces the kind of an outside JSON (default: detected from the
-    answers); ``video_dir`` is where its videos are; they are sampled at fps 2 capped by
-    ``max_frames`` into ``work_dir`` (required for outside JSONs; the eval runner passes
-    ``OUT/frames``). ``limit`` keeps the first N items. ``parser`` (``paper``/``robust``, VIUBench
-    folders only) is how answers are read (default ``paper``).
-    """
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"no such target: {path}")
-    if limit is not None and limit < 1:
-        raise UserError(f"limit must be >= 1, got {limit}")
-    kind = detect_kind(path)
-    if task is not None and task not in ("vqa", "vtg"):
-        raise UserError(f"unknown outside task {task!r}{did_you_mean(task, ('vqa', 'vtg'))}")
-    if kind != "outside" and (task is not None or video_dir is not None):
-        raise UserError(f"--task and --video-dir are for outside JSON benchmarks; {path} is a {kind}")
-    if kind != "viubench" and parser is not None:
-        raise UserError(f"--parser is for VIUBench folders; {path} is a {kind}")
-    if kind == "viubench":
-        from videossr.evaluate.viubench_target import load_viubench
-
-        return load_viubench(path, limit=limit, parser=parser)
-    if kind == "dataset":
-        from videossr.evaluate.dataset_target import load_dataset
-
-        return load_dataset(path, limit=limit)
-    from videossr.evaluate.outside import load_outside
-
-    if video_dir is None:
-        raise UserError(f"{path} is an outside benchmark JSON: give --video-dir (the folder its videos are in)")
-    if work_dir is None:
-        raise UserError("an outside benchmark needs a work_dir for its sampled frames")
-    if task is None:  # answers in the pretext formats (the official VIUBench release): scored as VIUBench subsets
-        from videossr.evaluate.pretext_json import load_if_pretext
-
-        if (target := load_if_pretext(path, video_dir=Path(video_dir), work_dir=Path(work_dir), limit=limit)) is not None:
-            return target
-    return load_outside(path, task=task, video_dir=Path(video_dir), max_frames=max_frames, limit=limit, work_dir=Path(work_dir), progress=progress)
