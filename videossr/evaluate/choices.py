@@ -283,5 +283,7 @@ def truth_letter(answer: str, options: dict[str, str] | str = ALL_LETTERS) -> st
     letters = "".join(options) if isinstance(options, dict) else options
     text = normalise(str(answer))
     match = re.fullmatch(r"[(\[]?([A-Za-z])[)\]]?(?:\s*[.:)、]\s*.*)?", text.rstrip(".。"), re.DOTALL)
-    letter = match.group(1).upper() if match else _text_letter(text, texts)
+    letter = match.group(1).upper() if match else None
+    if letter is None or letter not in letters:
+        letter = _text_letter(text, texts)
     return letter if letter is not None and letter in letters else None

@@ -23,6 +23,7 @@ from videossr import atomic
 from videossr.backends.base import DEFAULT_MAX_TOKENS, Backend, Generation, SamplingSettings
 from videossr.backends.cache import CachedBackend
 from videossr.errors import UserError
+from videossr.evaluate.report import default_label
 from videossr.evaluate.predictions import PREDICTIONS_FILE, PREDICTIONS_VERSION, PredictionsWriter, compact, read_predictions
 from videossr.evaluate.target import EvalItem, ItemScore, Target
 
@@ -79,12 +80,13 @@ def row_scores(row: dict) -> list[ItemScore]:
 
 
 def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS,
-             seed: int = 0, progress: bool = True, cache: str | os.PathLike | bool = True, overwrite: bool = False) -> dict:
+             seed: int = 0, progress: bool = True, cache: str | os.PathLike | bool = True, overwrite: bool = False, label: str | None = None) -> dict:
     """Answer every item of ``target`` with ``backend`` (n outputs each) and return the report.
 
     Resumable: items already in ``out_dir/predictions.jsonl`` without an error are skipped,
     failed ones asked again. ``cache``: True = ``out_dir/cache.sqlite``, a path = that file
-    (share it between runs), False = no cache.
+    (share it between runs), False = no cache. ``label`` names the model in the report (default:
+    the backend's model, the end of a long path).
     """
     settings = SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed)
     out = Path(out_dir)
@@ -106,7 +108,7 @@ def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n:
     elapsed = time.perf_counter() - started
     compact(pred_path, rows, [item.id for item in target.items])
     identity = run["backend"]
-    label = str(identity.get("model") or identity.get("backend"))
+    label = label or default_label(identity)
     report = target.report({item.id: row_scores(rows[item.id]) for item in target.items if item.id in rows and not rows[item.id].get("error")}, label=label)
     errors = sum(1 for item in target.items if rows.get(item.id, {}).get("error"))
     report["run"] = {

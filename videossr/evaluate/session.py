@@ -37,12 +37,13 @@ class EvalOutcome:
 def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.PathLike, backend_options: dict | None = None, task: str | None = None,
              video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES, limit: int | None = None, dry_run: bool = False,
              n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0, cache: str | os.PathLike | bool = True,
-             overwrite: bool = False, progress: bool = True) -> EvalOutcome:
+             overwrite: bool = False, progress: bool = True, fps: float | None = None, prompt_template: str | None = None,
+             label: str | None = None) -> EvalOutcome:
     if backend not in backend_names():
         get_backend(backend)  # raises the did-you-mean error before any work
     out = Path(out)
     target = load_target(target_path, task=task, video_dir=video_dir, max_frames=max_frames, limit=1 if dry_run and limit is None else limit,
-                         work_dir=out / FRAMES_DIR, progress=progress)
+                         work_dir=out / FRAMES_DIR, progress=progress, fps=fps, prompt_template=prompt_template)
     if not target.items:
         raise UserError(f"{target_path} holds no items")
     options = dict(backend_options or {})
@@ -56,7 +57,8 @@ def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.Path
                 raise UserError(f"no item of {target_path} could be read: {target.items[0].load_error}")
             text = f"# item {first.id} (answer {first.ground_truth!r}), backend {model.identity()}\n{model.render(first.request)}"
             return EvalOutcome(text=text, report=None, items=len(target.items), errors=0, out=out)
-        report = run_eval(target, model, out, n=n, temperature=temperature, max_tokens=max_tokens, seed=seed, progress=progress, cache=cache, overwrite=overwrite)
+        report = run_eval(target, model, out, n=n, temperature=temperature, max_tokens=max_tokens, seed=seed, progress=progress, cache=cache, overwrite=overwrite,
+                            label=label)
     finally:
         model.close()
     run = report["run"]

@@ -127,13 +127,15 @@ def detect_kind(path: Path) -> str:
 
 
 def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES,
-                limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False) -> Target:
+                limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False, fps: float | None = None,
+                prompt_template: str | None = None) -> Target:
     """Load the items of a VIUBench folder, a build dataset or an outside VQA/VTG JSON.
 
     ``task`` (``vqa``/``vtg``) forces the kind of an outside JSON (default: detected from the
     answers); ``video_dir`` is where its videos are; they are sampled at fps 2 capped by
     ``max_frames`` into ``work_dir`` (required for outside JSONs; the eval runner passes
-    ``OUT/frames``). ``limit`` keeps the first N items.
+    ``OUT/frames``). ``limit`` keeps the first N items. ``fps`` (default 2) and ``prompt_template``
+    (``{question}`` placeholder) are for outside JSONs (see :mod:`videossr.evaluate.outside`).
     """
     path = Path(path)
     if not path.exists():
@@ -145,6 +147,8 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         raise UserError(f"unknown outside task {task!r}{did_you_mean(task, ('vqa', 'vtg'))}")
     if kind != "outside" and (task is not None or video_dir is not None):
         raise UserError(f"--task and --video-dir are for outside JSON benchmarks; {path} is a {kind}")
+    if kind != "outside" and (fps is not None or prompt_template is not None):
+        raise UserError(f"--fps and --prompt-template are for outside JSON benchmarks; {path} is a {kind} (it keeps its own prompts and time axis)")
     if kind == "viubench":
         from videossr.evaluate.viubench_target import load_viubench
 
@@ -159,4 +163,6 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         raise UserError(f"{path} is an outside benchmark JSON: give --video-dir (the folder its videos are in)")
     if work_dir is None:
         raise UserError("an outside benchmark needs a work_dir for its sampled frames")
-    return load_outside(path, task=task, video_dir=Path(video_dir), max_frames=max_frames, limit=limit, work_dir=Path(work_dir), progress=progress)
+    extra = {"fps": fps} if fps is not None else {}
+    return load_outside(path, task=task, video_dir=Path(video_dir), max_frames=max_frames, limit=limit, work_dir=Path(work_dir), progress=progress,
+                        prompt_template=prompt_template, **extra)
