@@ -40,11 +40,28 @@ def _report(target: Target, results: dict, *, label: str = "model") -> dict:
             return item.groups["subset"], None, 0.0
         return item.groups["subset"], sum(s.score for s in scores) / len(scores), sum(0.0 if s.format_ok else 1.0 for s in scores) / len(scores)
 
-    report = Report(label=label, subsets=subset_scores(map(outcome, target.items)), bench={k: target.info.get(k) for k in ("fingerprint", "seed")})
+    outcomes = list(map(outcome, target.items))
+    report = Report(label=label, subsets=subset_scores(outcomes), bench={k: target.info.get(k) for k in ("fingerprint", "seed")})
     out = report.to_dict()
     out["kind"] = "viubench"
-    out["table"] = format_table([TableRow.from_report(report)]) + "\n\n" + format_counts(report)
+    out.update(_intervals(outcomes))
+    low, high = out["overall_ci95"]
+    out["table"] = (format_table([TableRow.from_report(report)]) + "\n\n" + format_counts(report)
+                    + f"\n\nOverall 95% CI: {low:.1f}-{high:.1f} ({out['ci']['method']})")
     return out
+
+
+def _intervals(outcomes: list[tuple[str, float | None, float]]) -> dict:
+    """95 % intervals (percent): Overall by a bootstrap stratified by subset, each subset by Wilson or bootstrap."""
+    from videossr.evaluate.report import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CI_LEVEL, CI_METHODS, confidence_interval, stratified_bootstrap_interval
+
+    strata: dict[str, list[float]] = {}
+    for subset, score, _ in outcomes:
+        strata.setdefault(subset, []).append(0.0 if score is None else score)
+    percent = lambda pair: [round(100 * pair[0], 4), round(100 * pair[1], 4)]  # noqa: E731
+    subsets = {name: percent(confidence_interval(values)[0]) for name, values in strata.items()}
+    method = f"Overall: percentile bootstrap over items within each subset ({BOOTSTRAP_RESAMPLES} resamples, seed {BOOTSTRAP_SEED}); subsets: {'; '.join(CI_METHODS.values())}"
+    return {"overall_ci95": percent(stratified_bootstrap_interval(strata)), "subset_ci95": subsets, "ci": {"level": CI_LEVEL, "method": method}}
 
 
 def load_viubench(path: Path, *, limit: int | None = None) -> Target:
