@@ -24,7 +24,12 @@ CASES = [
     # a letter and its text
     ("B. A man is talking on the phone", "B"), ("B - A man is talking on the phone", "B"), ("B) talking on the phone", "B"),
     ("(B) A man is talking on the phone.", "B"), ("**B. A man is talking on the phone**", "B"), ("B: the phone", "B"),
-    ("B\n\nThe man holds a phone to his ear.", "B"), ("B, because he holds a phone.", "B"),
+    ("B\n\nThe man holds a phone to his ear.", "B"), ("B, because he holds a phone.", "B"), ("B because he holds a phone.", "B"),
+    ("B (the man is on the phone)", "B"), ("The correct one is B.", "B"),
+    ("A: a bike. B: a phone. The correct one is B.", None),  # opens with A, then names B: a grader could not be sure
+    ("Answer: B\nReason: option A shows a bike, which is not in the video.", "B"), ("The answer could be B.", "B"),
+    ("(A) and (B) are both plausible.", None), ("It could be A or B.", None), ("B is incorrect, and so is C. The answer is A.", "A"),
+    ("Therefore, it is not B but A.", "A"), ("I see A man on a phone.", None), ("The man is on the phone, not on a bike as in A.", None),
     # sentences naming the answer
     ("The answer is B.", "B"), ("The answer is (B).", "B"), ("The correct answer is B", "B"), ("The correct option is B.", "B"),
     ("Answer: (B) A man is talking on the phone", "B"), ("The answer is: **B**", "B"), ("Final answer: B", "B"),

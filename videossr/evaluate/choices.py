@@ -22,8 +22,9 @@ emphasis is dropped (``**B**`` -> ``B``). Then, in order:
    Exactly one chosen letter, never also rejected, is the answer ("The answer is B. A is
    incorrect ..." -> B).
 3. **Otherwise, position**: a letter that opens the answer (``B. text``, ``B - text``, ``(B)
-   text``, ``B\\n...``) or closes it (``..., so (B).``, ``... maybe B``) is the answer when it is
-   the only option letter the answer mentions without rejecting it.
+   text``, ``B\\n...``), opens its last line (``...\\n\\n**B. text**``) or closes it (``..., so
+   (B).``, ``... maybe B``) is the answer when it is the only option letter the answer mentions
+   without rejecting it.
 4. **Otherwise, option text**: an answer that is exactly one option's text (ignoring case,
    spaces, final punctuation, and an opening "The answer is") is that option's letter.
 
@@ -55,7 +56,7 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9'’-])([A-Z])(?![A-Za-z0-9])(?!['’-][A-
 _LOWER_MENTION = re.compile(r"(?<![A-Za-z0-9'’-])(?:\(([a-z])\)|([a-z]))(?=\s*(?:[.)\]。,;!:]|$))")
 _ADVERB = r"(?:(?:probably|likely|most\s+likely|definitely|clearly|certainly|surely|maybe|perhaps|possibly)\s*,?\s*)?"
 _CHOSEN_BEFORE = re.compile(
-    r"(?:\b(?:answer|choice|option|selection|letter)s?\s*(?:is|would\s+be|should\s+be|must\s+be|will\s+be|has\s+to\s+be|seems\s+to\s+be|appears\s+to\s+be|:|=)"
+    r"(?:\b(?:answer|choice|option|selection|letter|(?:correct|right|best)\s+one)s?\s*(?:is|would\s+be|should\s+be|must\s+be|will\s+be|has\s+to\s+be|seems\s+to\s+be|appears\s+to\s+be|:|=)"
     r"|\b(?:i|we)\s*(?:'d|'ll|would|will|should)?\s*(?:say|choose|pick|select|go\s+with|opt\s+for|answer|think|believe|guess)"
     r"|\b(?:choose|chose|pick|picked|select|selected|go\s+with|going\s+with|opt\s+for)"
     r"|\b(?:it|that|this)\s*(?:'s|is|must\s+be|should\s+be|would\s+be|has\s+to\s+be|seems\s+to\s+be|appears\s+to\s+be)"
@@ -81,7 +82,7 @@ _JOINED_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Z])[)\]]?\s*(?:,|or|and|&|/|�
 _NAMED_BEFORE = re.compile(r"\b(?:option|choice|answer|letter)\s*:?\s*$|选项\s*$", re.IGNORECASE)
 _WORD_AFTER = re.compile(r"\s+[a-z]")
 _VERB_AFTER = re.compile(r"\s+(?:is|was|seems|appears|looks|would|should|could|must|might|can|best|and|or|because|since|as|matches|fits|describes|also)\b")
-_LEAD_DELIMITER = re.compile(r"\s*(?:[)\]]\s*)?(?:$|\n|[.:)\]。、;,]|\s[-–—]\s|[-–—]\s)")
+_LEAD_DELIMITER = re.compile(r"\s*(?:[)\]]\s*)?(?:$|\n|[.:)\]。、;,]|\s[-–—]\s|[-–—]\s|\s+\(|\s+[a-z])")
 _CLAUSE_END = re.compile(r"[.;!?,\n。；！？，]|\bbut\b|\bhowever\b")
 _CLAUSE_NEGATION = re.compile(r"\bnot\b|n't\b|\bnever\b|\bcannot\b")
 _ANSWER_PHRASE = re.compile(r"^(?:(?:so|thus|therefore)\s*,?\s*)?(?:the\s+)?(?:final\s+|correct\s+|best\s+|right\s+)?(?:answer|option|choice)\s*(?:is|would\s+be|should\s+be|:)\s*"
