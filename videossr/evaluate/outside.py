@@ -122,7 +122,7 @@ def _video(folder: Path, names: list[str], sample_fps: float) -> Video:
     return Video(frames=tuple(str(folder / n) for n in names), sample_fps=sample_fps, max_pixels=DEFAULT_MAX_PIXELS, min_pixels=EVAL_MIN_PIXELS)
 
 
-def axis_fps(pts_seconds: tuple[float, ...], target_seconds: tuple[float, ...]) -> float:
+def axis_fps(target_seconds: tuple[float, ...]) -> float:
     """The fps that puts kept frame ``i`` at its step on the video's axis: ``(N - 1) / span of the targets``."""
     span = target_seconds[-1] - target_seconds[0]
     return (len(target_seconds) - 1) / span if span > 0 else 1.0
@@ -146,7 +146,7 @@ def _sample_frames(source: Path, out: Path, fps: float, max_frames: int) -> tupl
     sampled = sample_video(source, SamplingConfig(max_pixels=DEFAULT_MAX_PIXELS), span=(0.0, 1.0), whole_frame_steps=True,
                            frames_for=lambda count, seconds: fps_frame_count(count, seconds, fps=fps, max_frames=max_frames))
     info = sampled.info
-    sample_fps = axis_fps(info.pts_seconds, info.target_seconds)
+    sample_fps = axis_fps(info.target_seconds)
     axis = {"duration_s": info.duration_s, "pts_seconds": list(info.pts_seconds),
             "axis_error_s": round(max(abs(t - i / sample_fps) for i, t in enumerate(info.pts_seconds)), 6)}
     names = [frame_name(i) for i in range(len(sampled.frames))]
