@@ -29,7 +29,16 @@ CASES = [
     ("A: a bike. B: a phone. The correct one is B.", None),  # opens with A, then names B: a grader could not be sure
     ("Answer: B\nReason: option A shows a bike, which is not in the video.", "B"), ("The answer could be B.", "B"),
     ("(A) and (B) are both plausible.", None), ("It could be A or B.", None), ("B is incorrect, and so is C. The answer is A.", "A"),
-    ("Therefore, it is not B but A.", "A"), ("I see A man on a phone.", None), ("The man is on the phone, not on a bike as in A.", None),
+    ("Therefore, it is not B but A.", "A"),
+    ("A. a bike\nB. a phone\nC. cooking\nD. nobody\nThe answer is B.", "B"), ("A. a bike\nB. a phone\nC. cooking\nD. nobody", None),
+    ("(A) a bike\n(B) a phone\n\nB", "B"), ("Between B and D, B is more likely.", "B"), ("The answer is B not C", "B"),
+    ("Let's analyze each option:\nA. A man is riding a bike - Incorrect.\nB. A man is talking on the phone - Correct.\nC. A woman is cooking - Incorrect.", "B"),
+    ("Let's analyze each option:\nA. A man is riding a bike\nB. A man is talking on the phone\nC. A woman is cooking", None),
+    ("Each option:\nA. bike - Incorrect.\nB. phone - Correct.\nC. cooking - Correct.", None),
+    ("Option B: A man is talking on the phone.", "B"), ("B. On the phone.\n\nExplanation: option A (riding a bike) does not occur.", "B"),
+    ("**Answer:**\nB", "B"), ("Option A: no\nOption B: yes\nAnswer: B", "B"), ("A: incorrect\nB: correct\nC: incorrect", "B"),
+    ("Answer: A man is talking on the phone.", "B"), ("The answer: A man is talking on the phone (B).", "B"), ("A: correct\nB: correct", None),
+    ("B) A man is talking on the phone.\nC) A woman is cooking.", None), ("It's definitely not A, C or D, so B.", "B"), ("I see A man on a phone.", None), ("The man is on the phone, not on a bike as in A.", None),
     # sentences naming the answer
     ("The answer is B.", "B"), ("The answer is (B).", "B"), ("The correct answer is B", "B"), ("The correct option is B.", "B"),
     ("Answer: (B) A man is talking on the phone", "B"), ("The answer is: **B**", "B"), ("Final answer: B", "B"),

@@ -71,18 +71,22 @@ _CHOSEN_AFTER = re.compile(
 _NEGATED_BEFORE = re.compile(
     r"(?:\bnot|n't|\bnever|\bno|\bnor|\bneither|\bruled?\s+out|\bruling\s+out|\beliminat\w*|\bexclud\w*|\bexcept(?:\s+for)?|\brather\s+than"
     r"|\binstead\s+of|\bunlike|\bother\s+than|\bbesides|\bapart\s+from|\bagainst|排除|不是|不选|而非|并非)"
-    r"\s*(?:option|choice|answer|选项)?\s*[:(\[]?\s*$", re.IGNORECASE)
+    r"[ \t]*(?:option|choice|answer|选项)?[ \t]*[:(\[]?[ \t]*$", re.IGNORECASE)
 _LETTER_LIST = r"(?:\s*[)\]]?\s*(?:,|and|or|&|/|、|和|或)\s*(?:option\s*)?[(\[]?[A-Z](?![A-Za-z0-9]))*"
+_NO_WORDS = (r"(?:incorrect|wrong|false|inaccurate|unlikely|impossible|irrelevant|ruled\s+out|eliminated|excluded|can\s+be\s+(?:ruled\s+out|eliminated|excluded)"
+             r"|isn't|aren't|wasn't|cannot|can't|does\s+not|doesn't|do\s+not|don't|fails?\b|是?错误?的?|不对|不正确)")
 _NEGATED_AFTER = re.compile(
-    _LETTER_LIST + r"\s*[)\]]?\s*(?:选项)?\s*(?:(?:is|are|was|were|seems|seem|appears|appear|looks|look)\s+)?(?:(?:also|clearly|definitely|both|all)\s+)*"
-    r"(?:not\b|n't|incorrect|wrong|false|inaccurate|unlikely|impossible|irrelevant|ruled\s+out|eliminated|excluded|can\s+be\s+(?:ruled\s+out|eliminated|excluded)"
-    r"|cannot|can't|does\s+not|doesn't|do\s+not|don't|fails?\b|是?错误?的?|不对|不正确)", re.IGNORECASE)
+    _LETTER_LIST + r"\s*[)\]]?\s*(?:\([^()\n]{0,60}\)\s*)?(?:选项)?\s*(?:(?:is|are|was|were|seems|seem|appears|appear|looks|look)\s+"
+    r"(?:(?:also|clearly|definitely|both|all)\s+)*(?:not\b|" + _NO_WORDS + r")|(?:(?:also|clearly|definitely|both|all)\s+)*" + _NO_WORDS + r")", re.IGNORECASE)
+_LINE_VERDICT = re.compile(r"[-–—:(,]\s*(?:(correct|right|true|yes|matches)|(incorrect|wrong|false|no|does\s+not\s+match))\b[\s).!]*$", re.IGNORECASE)
 _JOINED_AFTER = re.compile(r"\s*[)\]]?\s*(?:,|or|and|&|/|、|和|或者?|与)\s*(?:option\s*)?[(\[]?([A-Z])(?![A-Za-z0-9])", re.IGNORECASE)
-_JOINED_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Z])[)\]]?\s*(?:,|or|and|&|/|、|和|或者?|与)\s*(?:option\s*)?[(\[]?\s*$", re.IGNORECASE)
-_NAMED_BEFORE = re.compile(r"\b(?:option|choice|answer|letter)\s*:?\s*$|选项\s*$", re.IGNORECASE)
+_JOINED_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Z])[)\]]?\s*(?:or|and|&|/|、|和|或者?|与)\s*(?:option\s*)?[(\[]?\s*$", re.IGNORECASE)
+_NAMED_BEFORE = re.compile(r"\b(?:option|choice|letter)\s*:?\s*$|选项\s*$", re.IGNORECASE)  # not "answer": "Answer: A man is ..." is an article
 _WORD_AFTER = re.compile(r"\s+[a-z]")
 _VERB_AFTER = re.compile(r"\s+(?:is|was|seems|appears|looks|would|should|could|must|might|can|best|and|or|because|since|as|matches|fits|describes|also)\b")
 _LEAD_DELIMITER = re.compile(r"\s*(?:[)\]]\s*)?(?:$|\n|[.:)\]。、;,]|\s[-–—]\s|[-–—]\s|\s+\(|\s+[a-z])")
+_LABEL_AFTER = re.compile(r"\s*[)\]]?\s*[.:)\]]")
+_AT_START = re.compile(r"\s*(?:(?:option|choice|answer)\s*:?\s*)?[(\[]?\s*", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[.;!?,\n。；！？，]|\bbut\b|\bhowever\b")
 _CLAUSE_NEGATION = re.compile(r"\bnot\b|n't\b|\bnever\b|\bcannot\b")
 _ANSWER_PHRASE = re.compile(r"^(?:(?:so|thus|therefore)\s*,?\s*)?(?:the\s+)?(?:final\s+|correct\s+|best\s+|right\s+)?(?:answer|option|choice)\s*(?:is|would\s+be|should\s+be|:)\s*"
@@ -147,10 +151,14 @@ class _Reading:
         self.region, self.options = region, options
         self.chosen: set[str] = set()
         self.rejected: set[str] = set()
-        self.mentioned: set[str] = set()  # option letters mentioned and not rejected there
+        self.mentioned: set[str] = set()  # option letters mentioned (other than as line labels)
         self.joined: set[str] = set()  # letters joined to a chosen or opening one ("B or C")
-        self.opening: str | None = None
-        self.closing: str | None = None
+        self.opening: str | None = None  # the letter that opens the answer ("B. text")
+        self.closing: str | None = None  # the letter that ends it ("..., so B.")
+        self.last_line: str | None = None  # the letter that opens its last line ("...\n\n**B. text**")
+        self.label_chosen: set[str] = set()  # labels after an answer phrase ("Answer:\nB. text"; not in a restated list)
+        self.labelled: set[str] = set()  # option letters mentioned only as line labels so far
+        self.labels: set[str] = set()  # letters opening a line as a label ("A. ...", "B: ..."): two or more are a restated option list
         self._clause_starts = [0] + [m.end() for m in _CLAUSE_END.finditer(region)]
         self._last = len(region.rstrip(" \t\n.。!)]" + _QUOTES))
         mentions = _mentions(region)
@@ -160,6 +168,10 @@ class _Reading:
         for letter, start, end in mentions:
             self._read(letter, start, end)
 
+    def _line_end(self, at: int) -> int:
+        end = self.region.find("\n", at)
+        return len(self.region) if end < 0 else end
+
     def _clause_before(self, at: int) -> str:
         start = self._clause_starts[bisect.bisect_right(self._clause_starts, at) - 1]
         return self.region[max(start, at - 2 * CONTEXT):at]
@@ -168,22 +180,32 @@ class _Reading:
         region = self.region
         before, after = region[max(0, start - CONTEXT):start], region[end:end + CONTEXT]
         is_lower = region[start:end].strip("()").islower()
+        line_start = region.rfind("\n", 0, start) + 1
+        prefix = region[line_start:start]
+        delimiter = _LABEL_AFTER if prefix.strip(" \t([") else _LEAD_DELIMITER  # "Option B: ..." yes, "Option A shows ..." no
+        opens_line = _AT_START.fullmatch(prefix) is not None and delimiter.match(after) is not None
+        is_label = opens_line and _LABEL_AFTER.match(after) is not None
+        if is_label:
+            self.labels.add(letter)
         if letter in self.options:
-            self.mentioned.add(letter)
+            (self.labelled if is_label else self.mentioned).add(letter)
+        verdict = _LINE_VERDICT.search(region[end:self._line_end(end)]) if is_label else None
         negated = not is_lower and (_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(after) or self._ends_rejected_list(before))
-        if negated or _CLAUSE_NEGATION.search(self._clause_before(start)):
+        if negated or _CLAUSE_NEGATION.search(self._clause_before(start)) or (verdict and verdict.group(2)):
             self.rejected.add(letter)
             return
         chosen = _CHOSEN_BEFORE.search(before) is not None or (not is_lower and _CHOSEN_AFTER.match(after) is not None)
-        at_start = not region[:start].strip(" \t([")
-        if chosen:
-            self.chosen.add(letter)
-        if at_start and _LEAD_DELIMITER.match(after):
+        at_start = _AT_START.fullmatch(region[:start]) is not None
+        if verdict and verdict.group(1):
+            self.chosen.add(letter)  # "B. text - Correct."
+        elif chosen:
+            (self.label_chosen if is_label else self.chosen).add(letter)
+        if at_start and opens_line:
             self.opening = letter
-        line_start = region.rfind("\n", 0, start) + 1
-        on_last_line = region.find("\n", end, self._last) < 0
-        if end >= self._last or (on_last_line and line_start and not region[line_start:start].strip(" \t([") and _LEAD_DELIMITER.match(after)):
-            self.closing = letter  # ends the answer, or opens its last line ("...\n\nB. text")
+        if end >= self._last:
+            self.closing = letter
+        elif line_start and opens_line and region.find("\n", end, self._last) < 0:
+            self.last_line = letter
         if chosen or at_start:
             self.joined |= self._joined_to(letter, before, after)
 
@@ -203,17 +225,20 @@ class _Reading:
         return joined
 
     def letter(self) -> str | None:
-        live = self.mentioned - self.rejected
+        listed = len(self.labels) >= 2  # "A. ...\nB. ...": the options restated, their labels are no answer
+        live = (self.mentioned if listed else self.mentioned | self.labelled) - self.rejected
         if self.joined - self.rejected:
             return None
-        if self.chosen:
-            if len(self.chosen) != 1 or self.chosen & self.rejected:
+        opening, last_line = (None, None) if listed else (self.opening, self.last_line)
+        chosen = self.chosen | (set() if listed else self.label_chosen)
+        if chosen:
+            if len(chosen) != 1 or chosen & self.rejected:
                 return None
-            (letter,) = self.chosen
-            if self.opening is not None and self.opening != letter:
+            (letter,) = chosen
+            if opening is not None and opening != letter:
                 return None
             return letter
-        for placed in (self.opening, self.closing):
+        for placed in (opening, self.closing, last_line):
             if placed is not None and placed not in self.rejected and live == {placed}:
                 return placed
         return None
@@ -272,7 +297,7 @@ def extract_letter(text: str, options: str | dict[str, str] = ALL_LETTERS) -> st
         reading = _Reading(region, letters)
         letter = reading.letter()
         if letter is None:
-            return _text_letter(region, texts) if not reading.mentioned and not reading.chosen and not reading.rejected else None
+            return _text_letter(region, texts) if not (reading.mentioned or reading.labelled or reading.rejected) else None
     if letter not in letters or _opening_text_conflicts(region, letter, texts):
         return None
     return letter
