@@ -109,3 +109,20 @@ def test_option_lines_in_their_forms():
 ])
 def test_ground_truth_letters(truth, letter):
     assert truth_letter(truth, OPTIONS) == letter
+
+
+TEMPLATES = [
+    "The answer is {X}. {Y} is incorrect.", "{Y} is wrong, so {X}.", "Not {Y}, it's {X}.", "I'd go with {X}, not {Y}.",
+    "{X}. Option {Y} does not match the video.", "Option {Y} is ruled out; the answer is {X}.", "The answer is ({X}); ({Y}) is a distractor.",
+    "**{X}**\n\n{Y} can be eliminated.", "答案是{X}，{Y}错误。", "{Y} and the others are wrong. The correct answer is {X}.",
+    "Looking at the video, {Y} cannot be right, so the answer must be {X}.", "<think>Maybe {Y}? No, {Y} is wrong.</think>{X}",
+]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_chosen_letter_beside_a_rejected_one_is_never_swapped(template):
+    # every ordered pair of options: the rejected letter is never returned, and the chosen one is read
+    for x in "ABCD":
+        for y in "ABCD":
+            if x != y:
+                assert extract_letter(template.format(X=x, Y=y), OPTIONS) == x, (template, x, y)

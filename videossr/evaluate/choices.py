@@ -72,12 +72,13 @@ _NEGATED_BEFORE = re.compile(
     r"(?:\bnot|n't|\bnever|\bno|\bnor|\bneither|\bruled?\s+out|\bruling\s+out|\beliminat\w*|\bexclud\w*|\bexcept(?:\s+for)?|\brather\s+than"
     r"|\binstead\s+of|\bunlike|\bother\s+than|\bbesides|\bapart\s+from|\bagainst|排除|不是|不选|而非|并非)"
     r"[ \t]*(?:option|choice|answer|选项)?[ \t]*[:(\[]?[ \t]*$", re.IGNORECASE)
-_LETTER_LIST = r"(?:\s*[)\]]?\s*(?:,|and|or|&|/|、|和|或)\s*(?:option\s*)?[(\[]?[A-Z](?![A-Za-z0-9]))*"
+_LETTER_LIST = r"(?:\s*[)\]]?\s*(?:,|and|or|&|/|、|和|或)\s*(?:(?:option\s*)?[(\[]?[A-Z](?![A-Za-z0-9])|(?:all\s+)?the\s+(?:others|rest|other\s+options)))*"
 _NO_WORDS = (r"(?:incorrect|wrong|false|inaccurate|unlikely|impossible|irrelevant|ruled\s+out|eliminated|excluded|can\s+be\s+(?:ruled\s+out|eliminated|excluded)"
              r"|isn't|aren't|wasn't|cannot|can't|does\s+not|doesn't|do\s+not|don't|fails?\b|是?错误?的?|不对|不正确)")
-_NEGATED_AFTER = re.compile(
-    _LETTER_LIST + r"\s*[)\]]?\s*(?:\([^()\n]{0,60}\)\s*)?(?:选项)?\s*(?:(?:is|are|was|were|seems|seem|appears|appear|looks|look)\s+"
-    r"(?:(?:also|clearly|definitely|both|all)\s+)*(?:not\b|" + _NO_WORDS + r")|(?:(?:also|clearly|definitely|both|all)\s+)*" + _NO_WORDS + r")", re.IGNORECASE)
+_NEGATION_AFTER = (r"\s*[)\]]?\s*(?:\([^()\n]{0,60}\)\s*)?(?:选项)?\s*(?:(?:is|are|was|were|seems|seem|appears|appear|looks|look)\s+"
+                   r"(?:(?:also|clearly|definitely|both|all)\s+)*(?:not\b|" + _NO_WORDS + r")|(?:(?:also|clearly|definitely|both|all)\s+)*" + _NO_WORDS + r")")
+_NEGATED_AFTER = re.compile(_NEGATION_AFTER, re.IGNORECASE)  # "A is wrong"
+_LIST_NEGATED_AFTER = re.compile(_LETTER_LIST + _NEGATION_AFTER, re.IGNORECASE)  # "A, C and D are wrong"
 _LINE_VERDICT = re.compile(r"[-–—:(,]\s*(?:(correct|right|true|yes|matches)|(incorrect|wrong|false|no|does\s+not\s+match))\b[\s).!]*$", re.IGNORECASE)
 _JOINED_AFTER = re.compile(r"\s*[)\]]?\s*(?:,|or|and|&|/|、|和|或者?|与)\s*(?:option\s*)?[(\[]?([A-Z])(?![A-Za-z0-9])", re.IGNORECASE)
 _JOINED_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Z])[)\]]?\s*(?:or|and|&|/|、|和|或者?|与)\s*(?:option\s*)?[(\[]?\s*$", re.IGNORECASE)
@@ -190,11 +191,13 @@ class _Reading:
         if letter in self.options:
             (self.labelled if is_label else self.mentioned).add(letter)
         verdict = _LINE_VERDICT.search(region[end:self._line_end(end)]) if is_label else None
-        negated = not is_lower and (_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(after) or self._ends_rejected_list(before))
+        chosen_before = _CHOSEN_BEFORE.search(before) is not None
+        listed_after = _LIST_NEGATED_AFTER.match(after) is not None and not chosen_before  # "答案是A，B错误": A is chosen, B is wrong
+        negated = not is_lower and (_NEGATED_BEFORE.search(before) or _NEGATED_AFTER.match(after) or listed_after or self._ends_rejected_list(before))
         if negated or _CLAUSE_NEGATION.search(self._clause_before(start)) or (verdict and verdict.group(2)):
             self.rejected.add(letter)
             return
-        chosen = _CHOSEN_BEFORE.search(before) is not None or (not is_lower and _CHOSEN_AFTER.match(after) is not None)
+        chosen = chosen_before or (not is_lower and _CHOSEN_AFTER.match(after) is not None)
         at_start = _AT_START.fullmatch(region[:start]) is not None
         if verdict and verdict.group(1):
             self.chosen.add(letter)  # "B. text - Correct."
