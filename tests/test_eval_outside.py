@@ -159,6 +159,10 @@ def test_vqa_truths_are_read_as_letters_and_an_unreadable_one_is_reported(tmp_pa
     for bad in ("bad", "not-an-option"):
         assert rows[bad]["scores"] == [] and "names no option" in rows[bad]["error"], bad
     assert report["run"]["errors"] == 2 and report["overall"]["missing"] == 2
+    (tmp_path / "t.json").write_text(json.dumps([{"id": "ok", "video": "bikes.mp4", "question": "When?", "answer": "1.0-2.0"},
+                                                 {"id": "bad", "video": "bikes.mp4", "question": "When?", "answer": "soon"}]))
+    vtg = load_target(tmp_path / "t.json", task="vtg", video_dir=clips_dir, work_dir=tmp_path / "o" / "frames")
+    assert [i.load_error is None for i in vtg.items] == [True, False] and "start-end" in vtg.items[1].load_error
 
 
 @pytest.mark.parametrize("name", ["../outside/secret.mp4", "sub/../../secret.mp4", "/abs/secret.mp4"])

@@ -11,7 +11,8 @@ outside ``video_dir`` (``../x.mp4``, an absolute path) is refused before anythin
 symbolic links inside ``video_dir`` are followed (the folder is the user's). ``id`` defaults to
 the item's position (``"000007"``). ``task``: ``vqa`` when every answer names an option letter
 (``B``, ``b``, ``(B)``, ``B. text``), ``vtg`` when every answer is an interval, else pass it. A
-VQA truth that names no option of its question is an item error (reported, never scored 0).
+VQA truth that names no option of its question, or a VTG truth that is no interval, is an item
+error (reported, never scored 0).
 
 **The video's own time axis.** Each video is sampled once with our PyAV sampler over the whole
 video at ``fps`` (2) capped by ``max_frames`` (frame count rounded as qwen-vl-utils does), frames
@@ -219,7 +220,11 @@ def _item(item_id: str, entry: dict, task: str, sampled, template: str, group_ke
             error = error or f"ground truth {answer[:60]!r} names no option of the question ({', '.join(options)})"
         payload, answer = options, truth or answer
     else:
-        payload = (parse_truth_interval(answer), axis["duration_s"] if axis else 0.0)
+        try:
+            truth = parse_truth_interval(answer)
+        except ValueError as exc:
+            truth, error = (0.0, 0.0), error or str(exc)
+        payload = (truth, axis["duration_s"] if axis else 0.0)
     request = None if error else Request(system=SYSTEM_PROMPTS[task], parts=(video, "\n" + render_prompt(template, str(entry["question"]))))
     return EvalItem(id=item_id, request=request, ground_truth=answer, groups=groups, payload=payload, load_error=error)
 
@@ -239,12 +244,6 @@ def load_outside(path: Path, *, task: str | None, video_dir: Path, max_frames: i
     ids = [str(e.get("id", f"{i:06d}")) for i, e in enumerate(entries)]
     if len(set(ids)) != len(ids):
         raise UserError(f"{path}: item ids are not unique")
-    if task == "vtg":
-        for number, entry in enumerate(entries):
-            try:
-                parse_truth_interval(entry["answer"])
-            except ValueError as exc:
-                raise UserError(f"{path}: item {number}: {exc}") from None
     videos = _sample_all(entries, video_dir, work_dir, float(fps), max_frames, progress)
     group_keys = ("task",) + tuple(k for k in _GROUP_KEYS[1:] if any(isinstance(e.get(k), str) for e in entries))
     items = [_item(item_id, entry, task, videos[str(entry["video"])], template, group_keys) for item_id, entry in zip(ids, entries)]
