@@ -36,7 +36,7 @@ CASES = [
     ("Let's analyze each option:\nA. A man is riding a bike\nB. A man is talking on the phone\nC. A woman is cooking", None),
     ("Each option:\nA. bike - Incorrect.\nB. phone - Correct.\nC. cooking - Correct.", None),
     ("Option B: A man is talking on the phone.", "B"), ("B. On the phone.\n\nExplanation: option A (riding a bike) does not occur.", "B"),
-    ("**Answer:**\nB", "B"), ("Option A: no\nOption B: yes\nAnswer: B", "B"), ("A: incorrect\nB: correct\nC: incorrect", "B"),
+    ("**Answer:**\nB", "B"), ("b. a man is talking on the phone", "B"), ("b) A man is talking on the phone.", "B"), ("a. a man is talking on the phone", None), ("Option A: no\nOption B: yes\nAnswer: B", "B"), ("A: incorrect\nB: correct\nC: incorrect", "B"),
     ("Answer: A man is talking on the phone.", "B"), ("The answer: A man is talking on the phone (B).", "B"), ("A: correct\nB: correct", None),
     ("B) A man is talking on the phone.\nC) A woman is cooking.", None), ("It's definitely not A, C or D, so B.", "B"), ("I see A man on a phone.", None), ("The man is on the phone, not on a bike as in A.", None),
     # sentences naming the answer

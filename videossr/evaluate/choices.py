@@ -271,6 +271,15 @@ def _text_letter(region: str, texts: dict[str, str]) -> str | None:
     return None
 
 
+def _lower_labelled(region: str, texts: dict[str, str]) -> str | None:
+    """``b. <option b's text>``: a lower-case label confirmed by its own option's text."""
+    match = re.fullmatch(r"[(\[]?([a-z])[).:\]]\s*([^\n]+)", region.split("\n", 1)[0].strip())
+    if not match or match.group(1).upper() not in texts:
+        return None
+    letter = match.group(1).upper()
+    return letter if _flat(match.group(2)) == _flat(texts[letter]) else None
+
+
 def _opening_text_conflicts(region: str, letter: str, texts: dict[str, str]) -> bool:
     """True when ``B. <text of another option>``: the letter and the text disagree."""
     match = re.match(r"\s*[(\[]?[A-Za-z][)\]]?\s*(?:[.:)\]、-]\s*)?(.+)", region.split("\n", 1)[0])
@@ -300,7 +309,7 @@ def extract_letter(text: str, options: str | dict[str, str] = ALL_LETTERS) -> st
         reading = _Reading(region, letters)
         letter = reading.letter()
         if letter is None:
-            return _text_letter(region, texts) if not (reading.mentioned or reading.labelled or reading.rejected) else None
+            return _text_letter(region, texts) or _lower_labelled(region, texts) if not (reading.mentioned or reading.labelled or reading.rejected) else None
     if letter not in letters or _opening_text_conflicts(region, letter, texts):
         return None
     return letter
