@@ -41,7 +41,7 @@ def test_batched_equals_one_at_a_time(vqa_target, backend):
 def test_frames_go_in_as_a_video_with_their_timestamps(vqa_target, backend):
     item = next(i for i in vqa_target.items if i.id == "bikes-what")
     video = item.request.videos[0]
-    assert len(video.frames) == 20 and video.sample_fps == pytest.approx(2.0)
+    assert len(video.frames) == 20 and video.sample_fps == pytest.approx(25 / 13)  # bikes: frames 13 source frames apart (the video's own axis)
     prompt = backend.render(item.request)
     # Qwen3-VL: one timestamp per temporal patch of 2 frames, at the mean of its frames' i / sample_fps
     stamps = [f"<{(2 * j + 2 * j + 1) / 2 / video.sample_fps:.1f} seconds>" for j in range(10)]

@@ -134,3 +134,32 @@ def test_cli_calibrate_counting_reports_every_probe(clips_dir, tmp_path, capsys)
     assert main(["calibrate", str(clips_dir), "--backend", "synthetic", "--task", "jigsaw", "--out", str(tmp_path / "x.txt")]) == 2
     assert main(["calibrate", str(clips_dir), "--backend", "synthetic", "--task", "jigsaw", "--start", "n=99", "--out", str(tmp_path / "y.yaml")]) == 2
     assert "did you mean" in capsys.readouterr().err
+
+
+class NeverUsable(SyntheticBackend):
+    """The synthetic backend made to answer like a model that never gives a usable answer (same text every time)."""
+
+    def generate_iter(self, requests, settings):
+        from videossr.backends.base import Generation
+
+        for index, _ in enumerate(requests):
+            yield index, Generation(texts=("I cannot tell from the video.",) * settings.n)
+
+
+def test_calibrate_refuses_a_model_without_reward_variance_and_leaves_nothing(clips_dir, tmp_path, capsys, monkeypatch):
+    import videossr.backends.base as base
+
+    monkeypatch.setitem(base._REGISTERED, "never-usable", NeverUsable)
+    out = tmp_path / "r.yaml"
+    code = main(["calibrate", str(clips_dir), "--backend", "never-usable", "--task", "jigsaw", "--start", "n=2", "--probe", "4", "-k", "2",
+                 "--out", str(out), "--workers", "1", "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1 and "no recipe written" in err and "0% of groups with reward variance" in err
+    assert not out.exists() and not (tmp_path / "r.calibrate").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_start_leaves_no_folder(clips_dir, tmp_path, capsys):
+    assert main(["calibrate", str(clips_dir), "--backend", "synthetic", "--task", "jigsaw", "--start", "n=99", "--out", str(tmp_path / "y.yaml")]) == 2
+    assert "did you mean" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from videossr.evaluate.metrics import extract_letter, interval_iou, option_letters, parse_truth_interval, predicted_interval, to_source_seconds
+from videossr.evaluate.metrics import clip_interval, extract_letter, interval_iou, option_letters, parse_truth_interval, predicted_interval
 
 ABCD = "ABCD"
 
@@ -15,14 +15,13 @@ ABCD = "ABCD"
     ("C", "C"), ("(C)", "C"), ("[C]", "C"), ("C.", "C"), ("C. a man on the phone", "C"), ("C) a man", "C"), ("(C) a man", "C"),
     ("C: a man", "C"), ("  C  ", "C"), ("The answer is C", "C"), ("The answer is (C).", "C"), ("Answer: C", "C"),
     ("The correct option is B.", "B"), ("<answer>D</answer>", "D"), ("<think>A or B?</think>B", "B"),
+    ("c", "C"), ("I think it is C", "C"), ("A man. The answer is B", "B"),  # read as a grader would (were unparsed before)
 ])
 def test_letters_read(text, letter):
     assert extract_letter(text, ABCD) == letter
 
 
-@pytest.mark.parametrize("text", [
-    "A dog runs", "c", "I think it is C", "The answer is C or D", "E", "The answer is E", "", "   ", "CD", "42", "A man. The answer is B",
-])
+@pytest.mark.parametrize("text", ["A dog runs", "The answer is C or D", "E", "The answer is E", "", "   ", "CD", "42"])
 def test_anything_else_is_unparsed(text):
     assert extract_letter(text, ABCD) is None
 
@@ -54,47 +53,64 @@ def test_truth_and_prediction_parsing():
     assert predicted_interval("4.0-2.0") is None  # start after end
 
 
-def test_model_time_maps_to_source_seconds():
-    pts = (0.0, 0.5, 1.0, 1.5)  # kept frames' source times; the model sees frame i at i / 2 fps
-    assert to_source_seconds(0.0, 2.0, pts) == 0.0
-    assert to_source_seconds(0.75, 2.0, pts) == pytest.approx(0.75)
-    pts = (0.0, 0.6, 1.2, 1.8)  # frames 0.6 s apart shown at 2 fps (0.5 s apart)
-    assert to_source_seconds(1.0, 2.0, pts) == pytest.approx(1.2)
-    assert to_source_seconds(0.25, 2.0, pts) == pytest.approx(0.3)
-    assert to_source_seconds(2.0, 2.0, pts) == pytest.approx(2.4)  # past the last frame: last step goes on
+@pytest.mark.parametrize("text, interval", [
+    ("3.1-5.0", (3.1, 5.0)), ("3.1s - 5.0s", (3.1, 5.0)), ("[3.1, 5.0]", (3.1, 5.0)), ("between 3.1 and 5.0 seconds", (3.1, 5.0)),
+    ("from 0:03 to 0:05.5", (3.0, 5.5)), ("\uff13.\uff11-\uff15.\uff10", (3.1, 5.0)), ("2.35-6.15", (2.35, 6.15)),  # full precision
+    ("3.1-5.0, i.e. 3.1-5.0", (3.1, 5.0)), ("The event starts at 3.1 s and ends at 5.0 s.", (3.1, 5.0)),
+    # an extra, unrelated number beside the interval
+    ("In the 2 clips, the event happens at 3.1-5.0 seconds", (3.1, 5.0)), ("The 1st event: 2.0 - 4.5 s", (2.0, 4.5)),
+    ("It starts at 12.5 seconds and ends at 20.0 seconds (2 people)", (12.5, 20.0)), ("Person 3 waves from 1.5 to 4.0 seconds.", (1.5, 4.0)),
+    # ambiguous or malformed: unparsed
+    ("1-2 and 3-4", None), ("3.1-5.0 or 6.0-7.0", None), ("at 3 and at 5 and at 7", None), ("-3 to 5", None), ("5.0-3.1", None), ("0:75-0:80", None),
+])
+def test_vtg_reading(text, interval):
+    assert predicted_interval(text) == (pytest.approx(interval) if interval else None)
 
 
-def _vtg_run(tmp_path, clips_dir, responses: dict):
+def test_intervals_are_clipped_to_the_video():
+    assert clip_interval((0.0, 12.0), 10.0) == (0.0, 10.0)
+    assert clip_interval((11.0, 12.0), 10.0) == (10.0, 10.0)  # wholly past the end: IoU 0
+    assert interval_iou(clip_interval((11.0, 12.0), 10.0), (2.0, 6.0)) == 0.0
+    assert clip_interval(None, 10.0) is None
+
+
+def _vtg_run(tmp_path, clips_dir, responses: dict, answers: dict | None = None):
     from eval_helpers import write_vtg_json
 
     from videossr.backends import get_backend
     from videossr.evaluate import load_target, run_eval
 
-    target = load_target(write_vtg_json(tmp_path / "vtg.json"), video_dir=clips_dir, work_dir=tmp_path / "out" / "frames")
+    path = write_vtg_json(tmp_path / "vtg.json")
+    if answers:
+        items = [dict(item, answer=answers.get(item["id"], item["answer"])) for item in json.loads(path.read_text())]
+        path.write_text(json.dumps(items))
+    target = load_target(path, video_dir=clips_dir, work_dir=tmp_path / "out" / "frames")
     replay = tmp_path / "replay.jsonl"
     replay.write_text("".join(json.dumps({"id": k, "response": v}) + "\n" for k, v in responses.items()))
     return target, run_eval(target, get_backend("replay", path=replay, target=target), tmp_path / "out", progress=False)
 
 
+def test_answering_the_ground_truth_scores_iou_one_on_a_real_clip(tmp_path, clips_dir):
+    # bikes.mp4: 10 s at 25 fps. The old axis showed frame i at i / 2.0 while it sat at 0.524 i s: IoU 0.89 for the truth itself.
+    target, report = _vtg_run(tmp_path, clips_dir, {"bikes": "2.35-6.15", "bigbuckbunny": "1.0-3.0", "carphone_pristine": "The event is at 0.5 - 2.5 seconds",
+                                                    "carphone_distorted": "0.0-10.0"}, answers={"bikes": "2.35-6.15"})
+    rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out" / "predictions.jsonl").read_text().splitlines())}
+    assert rows["bikes"]["scores"] == [1.0] and rows["bikes"]["strict"] == [1.0]
+    assert rows["bigbuckbunny"]["scores"] == [1.0] and rows["carphone_pristine"]["scores"] == [1.0]
+    # 0.0-10.0 on a 4 s clip is the whole clip: clipped to its duration, never mapped past its end
+    duration = next(i for i in target.items if i.id == "carphone_distorted").payload[1]
+    assert duration == pytest.approx(4.0, abs=0.05)
+    assert rows["carphone_distorted"]["parsed"] == [f"0.00-{duration:.2f}"]
+    assert rows["carphone_distorted"]["scores"][0] == pytest.approx(2.0 / duration)
+    assert report["overall"]["r@0.7"] == pytest.approx(0.75)
+
+
 def test_vtg_report_counts_unparsed_as_zero(tmp_path, clips_dir):
-    # model-time answers chosen so that, mapped to source seconds, IoU is known by hand
-    from eval_helpers import write_vtg_json
-
-    from videossr.evaluate import load_target
-
-    probe = load_target(write_vtg_json(tmp_path / "probe.json"), video_dir=clips_dir, work_dir=tmp_path / "out" / "frames")
-    items = {item.id: item for item in probe.items}
-    truth, fps, pts = items["bikes"].payload
-    assert truth == (2.0, 6.0) and len(pts) == 20 and fps == pytest.approx(2.0)  # 10 s at fps 2, whole video
-    # frame k of bikes sits at pts[k]; answering "k/fps" seconds names exactly pts[k]
-    start_k = min(range(len(pts)), key=lambda k: abs(pts[k] - 2.0))
-    end_k = min(range(len(pts)), key=lambda k: abs(pts[k] - 6.0))
-    exact = f"{start_k / fps:.1f}-{end_k / fps:.1f}"
-    target, report = _vtg_run(tmp_path, clips_dir, {"bikes": exact, "bigbuckbunny": "nonsense", "carphone_pristine": "0.0-0.1"})
+    target, report = _vtg_run(tmp_path, clips_dir, {"bikes": "3.0-6.0", "bigbuckbunny": "nonsense", "carphone_pristine": "0.0-0.1"})
     rows = [json.loads(line) for line in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
     by_id = {r["id"]: r for r in rows}
-    bikes_iou = interval_iou((pts[start_k], pts[end_k]), (2.0, 6.0))
-    assert by_id["bikes"]["scores"][0] == pytest.approx(bikes_iou) and bikes_iou > 0.85
+    bikes_iou = interval_iou((3.0, 6.0), (2.0, 6.0))  # 0.75, scored in video seconds as it is
+    assert by_id["bikes"]["scores"][0] == pytest.approx(bikes_iou)
     assert by_id["bigbuckbunny"]["parsed"] == [None] and by_id["bigbuckbunny"]["scores"] == [0.0]
     assert by_id["carphone_pristine"]["scores"] == [0.0]  # parsed, no overlap with 0.5-2.5
     assert by_id["carphone_distorted"]["error"]  # no replay answer: an item error, counted missing

@@ -131,9 +131,15 @@ def _times_and_duration(index: _PacketIndex) -> tuple[np.ndarray, float]:
     return times, float(times[-1] + step)
 
 
-def plan_targets(index: _PacketIndex, num_frames: int, span: tuple[float, float] = (SPAN_START, SPAN_END)) -> tuple[np.ndarray, np.ndarray, float]:
+def plan_targets(index: _PacketIndex, num_frames: int, span: tuple[float, float] = (SPAN_START, SPAN_END), *,
+                 whole_frame_steps: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
     """Choose kept frames: nearest frame to each of ``num_frames`` evenly spaced target times
     over ``span`` (fractions of the duration; default the [5 %, 95 %] span).
+
+    ``whole_frame_steps``: the targets are ``k`` frame periods apart (``k`` the largest whole
+    number that fits the span), so on a constant-frame-rate video kept frame ``i`` is exactly at
+    ``lo + i * k / native_fps`` and the kept frames' true times form an evenly spaced axis (the
+    span may end up to ``k - 1`` frames short of its end).
 
     Returns (frame indices into ``index.pts``, target times in seconds, duration in seconds).
     Raises :class:`SkipVideo` when the span holds fewer than ``num_frames`` frames, or when the
@@ -154,6 +160,10 @@ def plan_targets(index: _PacketIndex, num_frames: int, span: tuple[float, float]
     in_span = int(np.count_nonzero((times >= lo - 1e-9) & (times <= hi + 1e-9)))
     if in_span < num_frames:
         raise SkipVideo(f"too few frames: {in_span} in the [{span[0]:.0%}, {span[1]:.0%}] span ({count} total), need {num_frames}")
+    if whole_frame_steps and num_frames > 1 and count > 1:
+        period = float(np.median(np.diff(times)))
+        k = max(1, (in_span - 1) // (num_frames - 1))
+        hi = lo + (num_frames - 1) * k * period
     targets = np.linspace(lo, hi, num_frames)
     right = np.clip(np.searchsorted(times, targets), 1, count - 1)
     left = right - 1
@@ -250,12 +260,14 @@ def _display_rotation(frame) -> int:
 
 
 def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *, video_id: str = "", threads: int = 0,
-                 frames_for: Callable[[int, float], int] | None = None, span: tuple[float, float] = (SPAN_START, SPAN_END)) -> SampledVideo:
+                 frames_for: Callable[[int, float], int] | None = None, span: tuple[float, float] = (SPAN_START, SPAN_END),
+                 whole_frame_steps: bool = False) -> SampledVideo:
     """Sample ``config.num_frames`` frames from ``path`` (opened read-only).
 
     ``frames_for(frame_count, duration_s) -> num_frames``, when given, sets the frame count per
     video instead (e.g. fps-driven counts for evaluation, :func:`fps_frame_count`); ``span`` is
-    the part of the video sampled, as fractions of its duration (``(0.0, 1.0)``: all of it).
+    the part of the video sampled, as fractions of its duration (``(0.0, 1.0)``: all of it);
+    ``whole_frame_steps`` spaces the kept frames a whole number of frames apart (see :func:`plan_targets`).
     Raises :class:`SkipVideo` with a reason for anything that cannot be sampled.
     """
     path = Path(path)
@@ -272,7 +284,7 @@ def sample_video(path: str | Path, config: SamplingConfig = SamplingConfig(), *,
         stream.thread_type = "AUTO" if threads != 1 else "SLICE"
         stream.codec_context.thread_count = threads
         try:
-            return _sample_open(container, stream, path, config, video_id, frames_for, span)
+            return _sample_open(container, stream, path, config, video_id, frames_for, span, whole_frame_steps)
         except SkipVideo:
             raise
         except (av.FFmpegError, ValueError, OverflowError) as exc:
@@ -306,7 +318,8 @@ def _decode_targets(decoder: _Decoder, index: _PacketIndex, chosen: np.ndarray, 
     return stack, kept_pts, rotation
 
 
-def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str, frames_for=None, span=(SPAN_START, SPAN_END)) -> SampledVideo:
+def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id: str, frames_for=None, span=(SPAN_START, SPAN_END),
+                 whole_frame_steps: bool = False) -> SampledVideo:
     src_w, src_h = stream.codec_context.width, stream.codec_context.height
     if not src_w or not src_h:
         raise SkipVideo("video stream has no frame size")
@@ -318,7 +331,7 @@ def _sample_open(container, stream, path: Path, config: SamplingConfig, video_id
         if wanted < 2:
             raise SkipVideo(f"too short: {len(index.pts)} frames give {wanted} frame(s) to sample")
         config = replace(config, num_frames=wanted)
-    chosen, targets, duration = plan_targets(index, config.num_frames, span)
+    chosen, targets, duration = plan_targets(index, config.num_frames, span, whole_frame_steps=whole_frame_steps)
     decoder = _Decoder(container, stream, index.keyframes, {int(index.pts[i]) for i in chosen})
     try:
         stack, kept_pts, rotation = _decode_targets(decoder, index, chosen, config, src_w, src_h, display_w)

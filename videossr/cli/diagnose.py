@@ -46,14 +46,20 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from videossr.diagnose.calibrate import PROBE_TABLE_HEAD, CalibrationSettings, calibrate, probe_line
+    import sys
+
+    from videossr.diagnose.calibrate import PROBE_TABLE_HEAD, CalibrationRefused, CalibrationSettings, calibrate, probe_line
 
     settings = CalibrationSettings(target=args.target, tolerance=args.tolerance, probe_size=args.probe, k=args.k, **_sampling(args))
     with _make_backend(args) as backend:
         print(f"calibrating {args.task} for a mean smooth reward of {args.target} ± {args.tolerance} ({args.probe} samples x {args.k} answers per probe)")
         print(PROBE_TABLE_HEAD)
-        result = calibrate(args.video_dir, backend, args.task, out=args.out, work_dir=args.work, settings=settings, start=args.start,
-                           workers=args.workers, progress=not args.no_progress, on_probe=lambda p: print(probe_line(p), flush=True))
+        try:
+            result = calibrate(args.video_dir, backend, args.task, out=args.out, work_dir=args.work, settings=settings, start=args.start,
+                               workers=args.workers, progress=not args.no_progress, on_probe=lambda p: print(probe_line(p), flush=True))
+        except CalibrationRefused as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     print(result.summary_text())
     return 0
 

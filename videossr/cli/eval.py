@@ -38,6 +38,15 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     parser.error = error
 
 
+def text_or_file(value: str | None) -> str | None:
+    """The text of the file ``value`` names, or ``value`` itself."""
+    from pathlib import Path
+
+    if value is not None and len(value) < 4096 and "\n" not in value and "{" not in value and Path(value).is_file():
+        return Path(value).read_text(encoding="utf-8")
+    return value
+
+
 def cmd_eval(args) -> int:
     from videossr.evaluate.session import evaluate, read_system_prompt
 
@@ -46,7 +55,7 @@ def cmd_eval(args) -> int:
                        max_tokens=args.max_tokens, seed=args.seed, top_p=args.top_p, top_k=args.top_k, repetition_penalty=args.repetition_penalty,
                        system_prompt=read_system_prompt(args.system_prompt), log_prompts=args.log_prompts,
                        cache=False if args.no_cache else (args.cache or True), overwrite=args.overwrite, progress=not args.no_progress,
-                       parser=args.parser)
+                       parser=args.parser, fps=args.fps, prompt_template=text_or_file(args.prompt_template), label=args.label)
     print(outcome.text)
     if outcome.report is not None and outcome.answered == 0:
         print(f"error: every item failed, nothing was scored (see {outcome.out}/predictions.jsonl)", file=sys.stderr)
@@ -65,7 +74,11 @@ def register(verbs) -> None:
     g = p.add_argument_group("target")
     g.add_argument("--task", choices=("vqa", "vtg"), help="outside JSON: multiple-choice VQA or temporal grounding (default: from the answers)")
     g.add_argument("--video-dir", help="outside JSON: the folder its videos are in")
-    g.add_argument("--max-frames", type=positive_int, default=DEFAULT_MAX_FRAMES, help="outside JSON: fps 2 capped at this many frames (paper: 32, 48, 64; default %(default)s)")
+    g.add_argument("--max-frames", type=positive_int, default=DEFAULT_MAX_FRAMES, help="outside JSON: at most this many frames per video (paper: 32, 48, 64; default %(default)s)")
+    g.add_argument("--fps", type=_positive_float, default=None, help="outside JSON: frames per second sampled from each video, before --max-frames (default 2, the paper's)")
+    g.add_argument("--prompt-template", default=None, metavar="TEXT|FILE",
+                   help="outside JSON: the user text after the video, with {question} where the question goes (default for VQA: the question, then a line asking for the option letter only)")
+    g.add_argument("--label", default=None, help="the model's name in the report (default: the model, the end of a long path)")
     g.add_argument("--limit", type=positive_int, help="only the first N items")
     g.add_argument("--parser", choices=("paper", "robust"), help="VIUBench folder: how answers are read, paper = the paper's bare formats "
                    "(default), robust = the training rewards' reading")

@@ -12,6 +12,11 @@ k answers per question. Everything lives in the work folder (default: the recipe
     WORK/cache.sqlite                   one response cache for all probes (a rerun asks nothing again)
     WORK/calibrate.json                 settings, every probe, the choice and why
 
+When no probe shows any reward variance (every question's k answers score alike: a model that
+never gives a usable answer), :class:`CalibrationRefused` is raised and no recipe is written. A
+run that is refused (this, or a probe that cannot be built or answered) removes the work folder it
+created; a work folder from an earlier run is kept, and so is an interrupted run's (a rerun resumes).
+
 The recipe written to ``out`` is a plain recipe YAML (one entry: the chosen rung) that
 ``videossr build --recipe`` accepts as it is, headed by comments saying how it was found.
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -37,6 +43,10 @@ from videossr.recipe import Recipe, parse_recipe
 
 CALIBRATE_FORMAT = "videossr-calibrate-1"
 PROBE_TABLE_HEAD = f"{'rung':>4}  {'setting':<34}{'questions':>9}{'smooth':>8}{'strict':>8}{'zero-var smooth':>17}{'zero-var strict':>17}"
+
+
+class CalibrationRefused(RuntimeError):
+    """No probe gave the model's answers any reward variance: a recipe would teach it nothing (exit 1, no recipe)."""
 
 
 @dataclass(frozen=True)
@@ -170,11 +180,22 @@ def calibrate(video_dir: str | os.PathLike, backend: Backend, task: str, *, out:
     if out.is_dir():
         raise UserError(f"--out {out} is a folder; give the recipe file to write, e.g. {out / 'recipe.yaml'}")
     ladder = get_ladder(task)
+    first = ladder.default if start is None else ladder.index(start)  # a bad --start is refused before any folder is made
     work = Path(work_dir) if work_dir is not None else default_work_dir(out)
+    existed = work.exists()
     claim_output(video_dir, work, kind="calibrate")
-    probe = _probe_fn(video_dir, work, ladder, backend, settings, workers, progress)
-    result = search(len(ladder), probe, target=settings.target, tolerance=settings.tolerance,
-                    start=ladder.default if start is None else ladder.index(start), on_probe=on_probe)
+    try:
+        probe = _probe_fn(video_dir, work, ladder, backend, settings, workers, progress)
+        result = search(len(ladder), probe, target=settings.target, tolerance=settings.tolerance, start=first, on_probe=on_probe)
+        if all(p.signal_share <= 0 for p in result.probes):
+            raise CalibrationRefused(
+                f"no recipe written: in all {len(result.probes)} probed setting(s) every question's {settings.k} answers got the same reward "
+                f"(0% of groups with reward variance, mean smooth {', '.join(f'{p.mean_smooth:.3f}' for p in result.probes)}); "
+                f"check the model's answers with videossr diagnose, or its prompt and --max-tokens")
+    except (CalibrationRefused, UserError):
+        if not existed:  # a refused run leaves no folder of its own behind (an interrupted one keeps its work for the rerun)
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     cal = Calibration(task=task, ladder=ladder, result=result, recipe_path=out, work_dir=work)
     recipe = parse_recipe(rung_recipe(task, cal.rung, seed=settings.seed, name=f"calibrated-{task}"))
     identity = backend.identity()

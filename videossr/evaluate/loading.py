@@ -52,7 +52,8 @@ def _with_fingerprint(target: Target, source: Path) -> Target:
 
 
 def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES,
-                limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False, parser: str | None = None) -> Target:
+                limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False, parser: str | None = None,
+                fps: float | None = None, prompt_template: str | None = None) -> Target:
     """Load the items of a VIUBench folder, a build dataset or an outside VQA/VTG JSON.
 
     ``task`` (``vqa``/``vtg``) forces the kind of an outside JSON (default: detected from the
@@ -61,7 +62,8 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
     ``OUT/frames``). ``limit`` keeps the first N items (the fingerprint stays the whole file's).
     ``parser`` (``paper``/``robust``, VIUBench folders only) is how answers are read (default ``paper``).
     An outside JSON whose answers are all in the pretext formats (the official VIUBench release)
-    is scored as VIUBench subsets (:mod:`~videossr.evaluate.pretext_json`).
+    is scored as VIUBench subsets (:mod:`~videossr.evaluate.pretext_json`). ``fps`` (default 2) and
+    ``prompt_template`` (``{question}`` placeholder) are for outside JSONs (:mod:`videossr.evaluate.outside`).
     """
     path = Path(path)
     if not path.exists():
@@ -73,6 +75,8 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         raise UserError(f"unknown outside task {task!r}{did_you_mean(task, ('vqa', 'vtg'))}")
     if kind != "outside" and (task is not None or video_dir is not None):
         raise UserError(f"--task and --video-dir are for outside JSON benchmarks; {path} is a {kind}")
+    if kind != "outside" and (fps is not None or prompt_template is not None):
+        raise UserError(f"--fps and --prompt-template are for outside JSON benchmarks; {path} is a {kind} (it keeps its own prompts and time axis)")
     if kind != "viubench" and parser is not None:
         raise UserError(f"--parser is for VIUBench folders; {path} is a {kind}")
     if kind == "viubench":
@@ -94,5 +98,6 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
 
         if (target := load_if_pretext(path, video_dir=Path(video_dir), work_dir=Path(work_dir), limit=limit)) is not None:
             return _with_fingerprint(target, path)
+    extra = {"fps": fps} if fps is not None else {}
     return _with_fingerprint(load_outside(path, task=task, video_dir=Path(video_dir), max_frames=max_frames, limit=limit, work_dir=Path(work_dir),
-                                          progress=progress), path)
+                                          progress=progress, prompt_template=prompt_template, **extra), path)

@@ -1,66 +1,40 @@
 """Outside-benchmark metrics: option letters for multiple-choice VQA, IoU / R@k for temporal grounding.
 
-VQA (:func:`extract_letter`): the answer region (reasoning in ``<think>`` dropped, ``<answer>``
-blocks preferred, see :func:`videossr.rewards.parsing.locate_answer`) must be one of
+VQA: :func:`extract_letter` reads the option an output chose as a careful grader would, and
+:func:`truth_letter` reads a ground truth ("B", "b", "(B)", "B. text") into its letter; see
+:mod:`videossr.evaluate.choices` for the rules. An unparsed answer is wrong and counted.
 
-* a bare letter: ``C``, ``(C)``, ``[C]``, optionally followed by ``.``, ``)``, ``:`` or ``,`` and
-  any text (``C. A dog``, ``C) A dog``, ``(C) A dog``);
-* a sentence naming it: ``The answer is C``, ``Answer: (C)``, ``The correct option is C.``
-  (no other option letter may stand alone in it: ``The answer is C or D`` is unparsed)
-
-and the letter must be one of the question's options (``A.``/``(A)`` lines of the question; A-Z
-when it lists none). Anything else (``A dog runs``, two different letters, lower case) is
-unparsed: wrong, and counted as unparsed. This is stricter than the upstream scripts' first
-character and never guesses.
-
-VTG (:func:`interval_iou`): the prediction is read with the grounding reward's parser (two
-times, ``start-end`` or prose, clock times; rounded to 0.1 s) on the model's time axis (frame
-``i`` at ``i / sample_fps``), mapped to source-video seconds through the kept frames' own
-timestamps (:func:`to_source_seconds`), then IoU against the true interval in seconds; R@k = 1
-when IoU >= k. Unparsed predictions score 0 and are counted, never dropped.
+VTG (:func:`predicted_interval`, :func:`interval_iou`): outside videos are shown to the model on
+their own time axis (each frame at its time in the video, see :mod:`videossr.evaluate.outside`),
+so a predicted interval is read in seconds of the video and scored as it is, with no mapping.
+Two times are read (``3.1-5.0``, ``3.1s - 5.0s``, ``[3.1, 5.0]``, ``from 0:03 to 0:05``, ``between
+3.1 and 5.0 seconds``, full-width digits) at full precision (``2.35-6.15`` stays so). When the
+answer holds other numbers too ("In the 2 clips, the event happens at 3.1-5.0 seconds"), the one
+range written as a range (``X-Y``, ``X to Y``, ``between X and Y``, ``[X, Y]``) or the one "starts
+at X ... ends at Y" pair is the answer; two different ranges are unparsed. The interval is clipped
+to the video (:func:`clip_interval`), then IoU against the true interval in seconds; R@k = 1 when
+IoU >= k. Unparsed predictions score 0 and are counted, never dropped.
 """
 
 from __future__ import annotations
 
 import re
 
-from videossr.rewards.grounding import parse_interval
-from videossr.rewards.parsing import locate_answer
+from videossr.evaluate.choices import extract_letter, option_letters, parse_options, truth_letter
+from videossr.rewards.parsing import Number, find_numbers, locate_answer, unique_group
+
+__all__ = ["RECALL_THRESHOLDS", "clip_interval", "extract_letter", "interval_iou", "option_letters", "parse_options", "parse_truth_interval",
+           "predicted_interval", "recall_metrics", "truth_letter"]
 
 RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
 
-_LEAD_LETTER = re.compile(r"\s*[(\[]?([A-Z])[)\]]?(?:\s*$|[.:),]|\s*[)\]])", re.ASCII)
-_BRACKETED_LEAD = re.compile(r"\s*[(\[]([A-Z])[)\]]", re.ASCII)
-_SENTENCE_LETTER = re.compile(r"\b(?:answer|option|choice)\b(?:\s+(?:is|would be|should be))?\s*[:：]?\s*[(\[]?([A-Z])[)\]]?(?![A-Za-z0-9])", re.IGNORECASE)
-_STANDALONE_CAPITAL = re.compile(r"(?<![A-Za-z0-9])([A-Z])(?![A-Za-z0-9])")
-_OPTION_LINE = re.compile(r"^\s*[(\[]?([A-Z])[).\]:]\s+\S", re.MULTILINE)
 _TRUTH_INTERVAL = re.compile(r"\s*\[?\s*(\d+(?:\.\d+)?)\s*(?:-|,|to)\s*(\d+(?:\.\d+)?)\s*\]?\s*")
-
-
-def option_letters(question: str) -> str:
-    """The option letters a question lists (``A. ...`` / ``(B) ...`` lines), or A-Z when none."""
-    letters = sorted(set(_OPTION_LINE.findall(question)))
-    return "".join(letters) if len(letters) >= 2 else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def extract_letter(text: str, options: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ") -> str | None:
-    """The option letter an output names, or ``None`` when it names none (or several)."""
-    region, _ = locate_answer(text if isinstance(text, str) else "")
-    if region is None:
-        return None
-    region = region.strip()
-    for pattern in (_LEAD_LETTER, _BRACKETED_LEAD):
-        match = pattern.match(region)
-        if match:
-            letter = match.group(1)
-            return letter if letter in options else None
-    named = {m.group(1) for m in _SENTENCE_LETTER.finditer(region)}
-    named = {letter for letter in named if letter.isupper()}
-    if len(named) != 1:
-        return None
-    letter = named.pop()
-    others = set(_STANDALONE_CAPITAL.findall(region)) & set(options)
-    return letter if letter in options and others <= {letter} else None
+_UNIT = r"(?:s|secs?|seconds?|秒)?"
+_RANGE_GAP = re.compile(r"\s*" + _UNIT + r"\s*(?:-|–|—|~|～|to|until|till|through|and|至|到)\s*", re.IGNORECASE)
+_APPROX = r"(?:around|about|approximately|roughly)?"
+_START_WORD = re.compile(r"\b(?:start(?:s|ing)?|begin(?:s|ning)?)(?:\s+(?:time|point))?\s*(?:at|from|is|:|=)?\s*" + _APPROX + r"\s*$", re.IGNORECASE)
+_END_WORD = re.compile(r"\b(?:end(?:s|ing)?|finish(?:es|ing)?|stops?)(?:\s+(?:time|point))?\s*(?:at|by|is|:|=)?\s*" + _APPROX + r"\s*$", re.IGNORECASE)
+_CLOCK_SEPARATORS = (":", "\uff1a")
 
 
 def parse_truth_interval(answer: str) -> tuple[float, float]:
@@ -74,28 +48,74 @@ def parse_truth_interval(answer: str) -> tuple[float, float]:
     return start, end
 
 
+def _seconds(run: list[Number]) -> float | None:
+    """One time from a number or an ``M:SS(.f)`` / ``H:MM:SS(.f)`` run of numbers, in seconds."""
+    last = run[-1]
+    seconds = int(last.int_digits) + (int(last.frac_digits) / 10 ** len(last.frac_digits) if last.frac_digits else 0.0)
+    if len(run) > 1 and seconds >= 60 or len(run) == 3 and int(run[1].int_digits) >= 60:
+        return None
+    for power, part in enumerate(reversed(run[:-1]), start=1):
+        seconds += int(part.int_digits) * 60**power
+    return seconds
+
+
+def _times(region: str) -> list[tuple[float, int, int, bool]] | None:
+    """(seconds, start, end, negative) of each time in ``region`` (clock runs joined), or None (malformed)."""
+    numbers, _ = find_numbers(region)
+    if numbers is None:
+        return None
+    times, at = [], 0
+    while at < len(numbers):
+        run = [numbers[at]]
+        while len(run) < 3 and at + 1 < len(numbers) and run[-1].is_integer and region[run[-1].end:numbers[at + 1].start] in _CLOCK_SEPARATORS:
+            at += 1
+            run.append(numbers[at])
+        value = _seconds(run)
+        if value is None:
+            return None
+        times.append((value, run[0].start, run[-1].end, any(n.negative for n in run)))
+        at += 1
+    return times
+
+
+def _written_range(region: str, times: list) -> tuple[float, float] | None:
+    """The single interval written as a range, or as "starts at X ... ends at Y", among other numbers."""
+    ranges = set()
+    for (a, _, a_end, _), (b, b_start, b_end, _) in zip(times, times[1:]):
+        gap = region[a_end:b_start]
+        bracketed = gap.strip() == "," and region[:a_end].rstrip("0123456789. ")[-1:] in ("[", "(") and region[b_end:].lstrip(" s")[:1] in ("]", ")")
+        if bracketed or _RANGE_GAP.fullmatch(gap):
+            ranges.add((a, b))
+    if ranges:
+        return ranges.pop() if len(ranges) == 1 else None
+    starts = {t for t, begin, _, _ in times if _START_WORD.search(region[max(0, begin - 40):begin])}
+    ends = {t for t, begin, _, _ in times if _END_WORD.search(region[max(0, begin - 40):begin])}
+    return (starts.pop(), ends.pop()) if len(starts) == 1 and len(ends) == 1 else None
+
+
 def predicted_interval(text: str) -> tuple[float, float] | None:
-    """The (start, end) seconds an output names, or ``None`` (unparsed)."""
+    """The (start, end) seconds an output names, or ``None`` (unparsed): see the module docstring."""
     region, _ = locate_answer(text if isinstance(text, str) else "")
     if region is None:
         return None
-    tenths, _ = parse_interval(region)
-    return None if tenths is None else (tenths[0] / 10.0, tenths[1] / 10.0)
+    times = _times(region)
+    if not times:
+        return None
+    pair, _ = unique_group([t[0] for t in times], 2)
+    if pair is not None and any(t[3] for t in times):
+        return None  # "-3 to 5": a negative time
+    if pair is None:
+        pair = _written_range(region, times)
+    if pair is None or pair[0] > pair[1]:
+        return None
+    return float(pair[0]), float(pair[1])
 
 
-def to_source_seconds(model_s: float, sample_fps: float, pts_seconds: tuple[float, ...]) -> float:
-    """A time on the model's axis (frame ``i`` at ``i / sample_fps``) as seconds of the source video.
-
-    Linear between the kept frames' own timestamps (``pts_seconds``); past the last frame it
-    goes on at the last frame step, before the first it is the first frame's time.
-    """
-    position = max(0.0, model_s * sample_fps)
-    last = len(pts_seconds) - 1
-    if last < 1:
-        return pts_seconds[0] + model_s if pts_seconds else model_s
-    i = min(int(position), last - 1)
-    step = pts_seconds[i + 1] - pts_seconds[i]
-    return pts_seconds[i] + (position - i) * step
+def clip_interval(interval: tuple[float, float] | None, duration_s: float) -> tuple[float, float] | None:
+    """``interval`` limited to the video, [0, ``duration_s``] (``None`` stays ``None``)."""
+    if interval is None:
+        return None
+    return min(max(interval[0], 0.0), duration_s), min(max(interval[1], 0.0), duration_s)
 
 
 def interval_iou(predicted: tuple[float, float] | None, truth: tuple[float, float]) -> float:

@@ -27,6 +27,7 @@ from videossr import atomic
 from videossr.backends.base import DEFAULT_MAX_TOKENS, Backend, Generation, SamplingSettings
 from videossr.backends.cache import CachedBackend
 from videossr.errors import UserError
+from videossr.evaluate.report import default_label
 from videossr.evaluate.predictions import PREDICTIONS_FILE, PREDICTIONS_VERSION, PredictionsWriter, compact, read_predictions
 from videossr.evaluate.target import EvalItem, ItemScore, Target
 
@@ -90,13 +91,15 @@ def row_scores(row: dict) -> list[ItemScore]:
 
 def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS,
              seed: int = 0, top_p: float | None = None, top_k: int | None = None, repetition_penalty: float | None = None, progress: bool = True,
-             cache: str | os.PathLike | bool = True, overwrite: bool = False, log_prompts: bool = False) -> dict:
+             cache: str | os.PathLike | bool = True, overwrite: bool = False, log_prompts: bool = False,
+             label: str | None = None) -> dict:
     """Answer every item of ``target`` with ``backend`` (n outputs each) and return the report.
 
     Resumable: items already in ``out_dir/predictions.jsonl`` without an error are skipped,
     failed ones asked again. ``cache``: True = ``out_dir/cache.sqlite``, a path = that file
     (share it between runs), False = no cache. ``log_prompts`` writes each item's rendered
-    request into its predictions line (``prompt``).
+    request into its predictions line (``prompt``). ``label`` names the model in the report (default:
+    the backend's model, the end of a long path).
     """
     settings = SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed, top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty)
     out = Path(out_dir)
@@ -122,7 +125,7 @@ def run_eval(target: Target, backend: Backend, out_dir: str | os.PathLike, *, n:
     elapsed = time.perf_counter() - started
     compact(pred_path, rows, [item.id for item in target.items])
     identity = run["backend"]
-    label = str(identity.get("model") or identity.get("backend"))
+    label = label or default_label(identity)
     report = target.report({item.id: row_scores(rows[item.id]) for item in target.items if item.id in rows and not rows[item.id].get("error")}, label=label)
     errors = sum(1 for item in target.items if rows.get(item.id, {}).get("error"))
     failed_now = sum(1 for item in todo if rows[item.id].get("error"))

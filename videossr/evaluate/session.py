@@ -62,14 +62,16 @@ def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.Path
              video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES, limit: int | None = None, dry_run: bool = False,
              n: int = 1, temperature: float = 0.0, max_tokens: int = DEFAULT_MAX_TOKENS, seed: int = 0, top_p: float | None = None,
              top_k: int | None = None, repetition_penalty: float | None = None, system_prompt: str | None = None, log_prompts: bool = False,
-             cache: str | os.PathLike | bool = True, overwrite: bool = False, progress: bool = True, parser: str | None = None) -> EvalOutcome:
+             cache: str | os.PathLike | bool = True, overwrite: bool = False, progress: bool = True, parser: str | None = None,
+             fps: float | None = None, prompt_template: str | None = None, label: str | None = None) -> EvalOutcome:
     if backend not in backend_names():
         get_backend(backend)  # raises the did-you-mean error before any work
     SamplingSettings(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed, top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty)
     out = Path(out)
     claim_output(None, out, kind="eval", overwrite=overwrite, inputs=(target_path, video_dir))
     target = load_target(target_path, task=task, video_dir=video_dir, max_frames=max_frames, limit=1 if dry_run and limit is None else limit,
-                         work_dir=out / FRAMES_DIR, progress=progress, parser=parser)
+                         work_dir=out / FRAMES_DIR, progress=progress, parser=parser,
+                         fps=fps, prompt_template=prompt_template)
     if not target.items:
         raise UserError(f"{target_path} holds no items")
     if system_prompt is not None:
@@ -86,7 +88,8 @@ def evaluate(target_path: str | os.PathLike, *, backend: str, out: str | os.Path
             text = f"# item {first.id} (answer {first.ground_truth!r}), backend {model.identity()}\n{model.render(first.request)}"
             return EvalOutcome(text=text, report=None, items=len(target.items), errors=0, out=out)
         report = run_eval(target, model, out, n=n, temperature=temperature, max_tokens=max_tokens, seed=seed, top_p=top_p, top_k=top_k,
-                          repetition_penalty=repetition_penalty, progress=progress, cache=cache, overwrite=overwrite, log_prompts=log_prompts)
+                          repetition_penalty=repetition_penalty, progress=progress, cache=cache, overwrite=overwrite, log_prompts=log_prompts,
+                          label=label)
     finally:
         model.close()
     run = report["run"]

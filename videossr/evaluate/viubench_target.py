@@ -54,7 +54,7 @@ def _report(target: Target, results: dict, *, label: str = "model") -> dict:
     out = report.to_dict()
     out["kind"] = "viubench"
     title = f"VIUBench {BENCH_VERSION} (percent; answers read by the {parser} parser)"
-    out["table"] = format_table([TableRow.from_report(report), TableRow.chance()], title=title) + "\n\n" + format_counts(report)
+    out["table"] = format_table([TableRow.from_report(report, ci=True), TableRow.chance()], title=title) + "\n\n" + format_counts(report)
     return out
 
 
