@@ -6,8 +6,8 @@ the command and, for a Ray cluster, a runtime environment and the ``ray job subm
 :mod:`videossr.train.verl_launch` writes them into the run folder and runs them.
 
 The command runs verl with the interpreter that runs videossr (or ``python=``), and hands the
-same interpreter to every Ray worker (``py_executable``: verl's ``ray_kwargs.ray_init.runtime_env``
-for a local run, the job's runtime env for ``ray job submit``). The run folder follows
+same interpreter to every Ray worker (``py_executable`` in verl's ``ray_kwargs.ray_init.runtime_env``,
+for a local run and a submitted job alike). The run folder follows
 :mod:`videossr.train.runs`: a folder with checkpoints is refused unless the run resumes or
 overwrites, and ``trainer.resume_mode`` always says which.
 
@@ -16,7 +16,7 @@ Run folder (``--out``)::
     RUN/train.sh            runnable: bash RUN/train.sh [more Hydra overrides]
     RUN/command.txt         the exact command, one line
     RUN/run.json            settings, data summary, overrides, cost estimate, every launch (format "videossr-verl-run-v1")
-    RUN/runtime_env.yaml    only with --ray-address: env vars, interpreter and our code for every Ray worker
+    RUN/runtime_env.yaml    only with --ray-address: env vars and our code for every Ray worker
     RUN/train.log           console log of a local run (train.sh tees into it)
     RUN/tensorboard/        TensorBoard events (logger tensorboard)
     RUN/checkpoints/        trainer.default_local_dir: global_step_N/actor (FSDP shards; huggingface/ with --save-hf)
@@ -307,10 +307,11 @@ def _trainer_overrides(run: VerlRun) -> list[str]:
     if run.resume_from is not None:
         settings["resume_from_path"] = str(Path(run.resume_from).resolve())
     out = _section("reward.custom_reward_function.", {"path": REWARD_PLUGIN, "name": REWARD_FUNCTIONS[run.reward]}) + _section("trainer.", settings)
+    # verl's ray.init runtime env starts every worker (TaskRunner, actors, rollout servers) with our interpreter;
+    # it always names py_executable, so a submitted job must not (Ray refuses a driver runtime env that repeats
+    # a field of the job's). Env vars: here for a local run, in the job's runtime env for a submitted one.
+    out += _section("ray_kwargs.ray_init.runtime_env.", {"py_executable": run.interpreter})
     if run.ray_address is None:
-        # a local run hands interpreter and env vars to verl's ray.init; a submitted job has them in its runtime env
-        # (Ray refuses a driver runtime env that repeats the job's fields)
-        out += _section("ray_kwargs.ray_init.runtime_env.", {"py_executable": run.interpreter})
         out += _section("+ray_kwargs.ray_init.runtime_env.env_vars.", {k: v for k, v in run.env_vars().items() if k not in RUNTIME_ENV_VARS})
     return out
 
@@ -324,13 +325,12 @@ def overrides(run: VerlRun) -> list[str]:
 
 
 def runtime_env(run: VerlRun) -> dict:
-    """Ray runtime environment of a submitted job: env vars, the interpreter of every worker, and this
-    videossr package for the reward workers."""
+    """Ray runtime environment of a submitted job: env vars, and this videossr package for the reward workers
+    (the interpreter goes to verl's own ``ray_init.runtime_env``, see :func:`overrides`)."""
     import videossr
 
     package = Path(videossr.__file__).resolve().parent
-    return {"env_vars": run.env_vars(), "py_executable": run.interpreter, "py_modules": [str(package)],
-            "excludes": ["__pycache__", "*.pyc"]}
+    return {"env_vars": run.env_vars(), "py_modules": [str(package)], "excludes": ["__pycache__", "*.pyc"]}
 
 
 def ray_cli(run: VerlRun) -> str:
