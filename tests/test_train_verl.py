@@ -21,6 +21,7 @@ import pytest
 pytest.importorskip("verl")
 pytest.importorskip("hydra")
 
+from verl_helpers import compose_with_verl  # noqa: E402
 from videossr.cli import main as cli_main  # noqa: E402
 from videossr.train.data import resolve  # noqa: E402
 from videossr.train.verl import REWARD_PLUGIN, VerlRun, plan  # noqa: E402
@@ -37,23 +38,6 @@ def built(tmp_path_factory, clips_dir):
     build(clips_dir, out, load_recipe("videossr30k"), size=6, workers=1, progress=False, val_videos=1)
     assert (out / "train.parquet").is_file() and (out / "val.parquet").is_file()
     return out
-
-
-def compose_with_verl(command, monkeypatch, tmp_path):
-    """Run verl's ``main_ppo.main`` on the arguments of ``command``; the config that reached ``run_ppo``."""
-    from hydra.core.global_hydra import GlobalHydra
-
-    import verl.trainer.main_ppo as main_ppo
-
-    args = list(command[list(command).index("verl.trainer.main_ppo") + 1:])
-    seen = {}
-    monkeypatch.setattr(main_ppo, "run_ppo", lambda config, task_runner_class: seen.setdefault("config", config))
-    monkeypatch.setattr(sys, "argv", ["main_ppo.py", *args])
-    monkeypatch.chdir(tmp_path)  # Hydra writes its outputs/ folder into the working directory
-    GlobalHydra.instance().clear()
-    main_ppo.main()
-    assert "config" in seen, "main_ppo stopped before run_ppo"
-    return seen["config"]
 
 
 def _verl_dataclasses(config):
