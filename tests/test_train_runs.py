@@ -129,6 +129,8 @@ def test_launch_resume_overwrite_and_history(built, tmp_path):
     assert [c[:2] for c in calls] == [["-m", "verl.trainer.main_ppo"]] * 3  # train.sh ran the given interpreter
     assert [next(w for w in c if w.startswith("trainer.resume_mode=")) for c in calls] == [
         "trainer.resume_mode=disable", "trainer.resume_mode=auto", "trainer.resume_mode=disable"]
+    # the file logger gets one file per launch (verl opens it for writing at start)
+    assert plan(VerlRun(resolve(built), "/m", run, loggers=("file",))).run.env_vars()["VERL_FILE_LOGGER_PATH"] == str(run / "metrics-launch4.jsonl")
     record = json.loads((run / "run.json").read_text())
     assert [(r["start"], r["resume_mode"]) for r in record["launches"]] == [("new", "disable"), ("resume", "auto"), ("overwrite", "disable")]
     assert record["python"] == str(python)

@@ -90,6 +90,12 @@ def read_record(out: Path) -> dict | None:
         raise UserError(f"{path} is not a readable run record ({exc}); move it away to reuse the folder") from exc
 
 
+def launches(out: Path) -> int:
+    """How many launches ``OUT/run.json`` records (0 for a new folder)."""
+    record = read_record(out)
+    return 0 if record is None else len(record.get("launches") or [record])
+
+
 def record_launch(out: Path, record: dict, run_format: str, now: datetime | None = None) -> Path:
     """Append ``record`` (plus ``launched_at``) to ``OUT/run.json``'s ``launches``; the latest is also top level.
 

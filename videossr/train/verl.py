@@ -141,6 +141,8 @@ class VerlRun:
         env = dict(RUNTIME_ENV_VARS)
         if "tensorboard" in self.loggers:
             env["TENSORBOARD_DIR"] = str(self.out / TENSORBOARD_DIR)
+        if "file" in self.loggers:  # verl rewrites its file at each start: one per launch
+            env["VERL_FILE_LOGGER_PATH"] = str(self.out / f"metrics-launch{runs.launches(self.out) + 1}.jsonl")
         return env
 
     @property
