@@ -187,8 +187,9 @@ def test_dry_run_prints_the_estimate(built, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_merge_writes_a_hugging_face_folder_that_evaluates(tmp_path, capsys):
-    """verl's own FSDP checkpoint writer (CPU, world size 1), then `videossr train merge`, then `videossr eval`."""
+def test_merge_and_save_hf_give_folders_that_evaluate(built, tmp_path, capsys):
+    """verl's own FSDP checkpoint writer (CPU, world size 1) with the save contents `--save-hf` puts in the
+    command; then `videossr train merge`; both Hugging Face folders hold the weights and `videossr eval` loads them."""
     pytest.importorskip("verl")
     torch = pytest.importorskip("torch")
     from eval_helpers import small_bench
@@ -198,23 +199,27 @@ def test_merge_writes_a_hugging_face_folder_that_evaluates(tmp_path, capsys):
 
     model_dir = save_tiny_checkpoint(tmp_path / "tiny")
     run = tmp_path / "run"
-    save_fsdp_checkpoint(model_dir, run / "checkpoints" / "global_step_4" / "actor")
+    code, keyed, _ = _dry_run(built, capsys, "--out", str(run), "--save-hf")
+    save_contents = keyed["actor_rollout_ref.actor.checkpoint.save_contents"].strip("[]").split(",")
+    assert code == 0 and "hf_model" in save_contents
+    save_fsdp_checkpoint(model_dir, run / "checkpoints" / "global_step_4" / "actor", save_contents)
     shutil.copytree(run / "checkpoints" / "global_step_4", run / "checkpoints" / "global_step_2")  # an older one: not chosen
     (run / "checkpoints" / "latest_checkpointed_iteration.txt").write_text("4")
 
     assert cli_main(["train", "merge", str(run)]) == 0
-    hf = run / "hf" / "global_step_4"
-    assert capsys.readouterr().out.strip().splitlines()[-1] == str(hf)
+    merged = run / "hf" / "global_step_4"
+    assert capsys.readouterr().out.strip().splitlines()[-1] == str(merged)
     assert not list((run / "hf").glob(".tmp-*"))
-    merged = load_file(hf / "model.safetensors")
-    reference = build_tiny_model().state_dict()
-    assert set(merged) <= set(reference) and len(merged) >= len(reference) - 1  # a tied head may be dropped
-    assert all(torch.equal(merged[k], reference[k].to(torch.bfloat16)) for k in merged)  # verl's merger writes bf16
     assert cli_main(["train", "merge", str(run), "--step", "7"]) == 2
 
-    out = tmp_path / "eval"
-    args = ["eval", str(small_bench()), "--backend", "transformers", "--model", str(hf), "--device", "cpu", "--dtype", "float32",
-            "--max-pixels", str(128 * 128), "--max-tokens", "4", "--out", str(out), "--no-progress", "--limit", "1"]
-    assert cli_main(args) == 0
-    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
-    assert len(rows) == 1 and rows[0]["error"] is None
+    reference = build_tiny_model().state_dict()
+    for hf in (merged, run / "checkpoints" / "global_step_4" / "actor" / "huggingface"):
+        weights = load_file(hf / "model.safetensors")
+        assert set(weights) <= set(reference) and len(weights) >= len(reference) - 1, hf  # a tied head may be dropped
+        assert all(torch.equal(weights[k].float(), reference[k].to(weights[k].dtype).float()) for k in weights), hf
+        out = tmp_path / f"eval-{hf.name}"
+        args = ["eval", str(small_bench()), "--backend", "transformers", "--model", str(hf), "--device", "cpu", "--dtype", "float32",
+                "--max-pixels", str(128 * 128), "--max-tokens", "4", "--out", str(out), "--no-progress", "--limit", "1"]
+        assert cli_main(args) == 0, hf
+        rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+        assert len(rows) == 1 and rows[0]["error"] is None, hf

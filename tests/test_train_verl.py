@@ -95,7 +95,7 @@ def test_ablation_flags_land_on_their_keys(built, tmp_path, monkeypatch):
 
     run = VerlRun(resolve(built, "none"), "/models/m", tmp_path / "run, with space", gpus_per_node=4, nnodes=2,
                   reward="strict", filter_zero_variance=True, rollout="sglang",
-                  extra_overrides=("trainer.save_freq=7", "data.train_batch_size=32"))
+                  extra_overrides=("trainer.save_freq=7", "data.train_batch_size=32", "data.max_prompt_length=12000"))
     config = compose_with_verl(plan(run).command, monkeypatch, tmp_path)
 
     assert config.reward.custom_reward_function.name == "compute_score_strict"
@@ -103,6 +103,7 @@ def test_ablation_flags_land_on_their_keys(built, tmp_path, monkeypatch):
     assert config.actor_rollout_ref.rollout.name == "sglang" and "limit_mm_per_prompt" not in config.actor_rollout_ref.rollout.engine_kwargs.vllm
     assert config.trainer.n_gpus_per_node == 4 and config.trainer.nnodes == 2
     assert config.trainer.save_freq == 7 and config.data.train_batch_size == 32  # user overrides win
+    assert config.actor_rollout_ref.rollout.max_model_len == 12000 + 2048  # follows a longer prompt limit
     assert config.trainer.val_before_train is False and config.trainer.test_freq == -1  # --val none
     assert config.trainer.default_local_dir == str(tmp_path / "run, with space" / "checkpoints")  # quoted for Hydra
     assert _verl_dataclasses(config)["algorithm"].filter_groups.metric == "strict"

@@ -36,22 +36,22 @@ model = AutoModelForImageTextToText.from_pretrained(sys.argv[1])
 fully_shard(model, mesh=init_device_mesh("cpu", (1,), mesh_dim_names=("fsdp",)))
 manager = FSDPCheckpointManager(model, torch.optim.AdamW(model.parameters(), lr=1e-6),
                                 processing_class=AutoProcessor.from_pretrained(sys.argv[1]),
-                                checkpoint_config=OmegaConf.create({"save_contents": ["model", "optimizer", "extra"]}))
+                                checkpoint_config=OmegaConf.create({"save_contents": sys.argv[4].split(",")}))
 manager.save_checkpoint(sys.argv[2], global_step=int(sys.argv[2].split("global_step_")[1].split("/")[0]))
 dist.destroy_process_group()
 """
 
 
-def save_fsdp_checkpoint(model_dir, actor_dir) -> None:
+def save_fsdp_checkpoint(model_dir, actor_dir, save_contents=("model", "optimizer", "extra")) -> None:
     """An FSDP2 actor checkpoint of ``model_dir`` written by verl's own FSDPCheckpointManager (CPU, gloo,
-    world size 1), as the trainer writes ``RUN/checkpoints/global_step_N/actor``. In a fresh process:
-    it initialises torch.distributed."""
+    world size 1) with ``save_contents`` (``actor.checkpoint.save_contents``), as the trainer writes
+    ``RUN/checkpoints/global_step_N/actor``. In a fresh process: it initialises torch.distributed."""
     import socket
     import subprocess
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    done = subprocess.run([sys.executable, "-c", _SAVE_FSDP_CHECKPOINT, str(model_dir), str(actor_dir), str(port)],
+    done = subprocess.run([sys.executable, "-c", _SAVE_FSDP_CHECKPOINT, str(model_dir), str(actor_dir), str(port), ",".join(save_contents)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -155,6 +155,16 @@ class VerlRun:
         return 2 if self.gpus_per_node % 2 == 0 else 1
 
     @property
+    def max_model_len(self) -> int:
+        """Prompt + response limits, as the run's overrides leave them (``-- data.max_prompt_length=N`` counts)."""
+        lengths = {"data.max_prompt_length": self.hparams.max_prompt_tokens, "data.max_response_length": self.hparams.max_response_tokens}
+        for extra in self.extra_overrides:
+            key, _, value = extra.partition("=")
+            if key.lstrip("+~") in lengths and value.strip().isdigit():
+                lengths[key.lstrip("+~")] = int(value)
+        return sum(lengths.values())
+
+    @property
     def max_tokens_per_gpu(self) -> int:
         """Dynamic-batch token budget: room for three full-length sequences."""
         return 3 * (self.hparams.max_prompt_tokens + self.hparams.max_response_tokens)
@@ -276,7 +286,7 @@ def _actor_rollout_ref_overrides(run: VerlRun) -> list[str]:
         "log_prob_use_dynamic_bsz": True,
         "log_prob_max_token_len_per_gpu": tokens,
         # the KV cache is sized for this, not for the model's full context
-        "max_model_len": hp.max_prompt_tokens + hp.max_response_tokens,
+        "max_model_len": run.max_model_len,
     })
     if run.rollout == "vllm":
         # jigsaw rows carry one video per clip; vLLM refuses prompts over its per-prompt limit
