@@ -1,4 +1,5 @@
-"""Train verbs: ``videossr train verl`` (the paper's GRPO run) and ``videossr train trl`` (one machine)."""
+"""Train verbs: ``videossr train verl`` (the paper's GRPO run), ``videossr train trl`` (one machine) and
+``videossr train merge`` (a verl checkpoint as a Hugging Face folder)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from videossr.cli.common import positive_int
 from videossr.train.hparams import FILTER_METRICS, REWARD_MODES
-from videossr.train.verl import ROLLOUTS
+from videossr.train.verl import DEFAULT_LOGGERS, KEEP_CHECKPOINTS, ROLLOUTS, SAVE_FREQ_STEPS
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -16,18 +17,43 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reward", choices=REWARD_MODES, default="smooth", help="training reward: smooth (the paper's) or strict exact match (its ablation); default %(default)s")
 
 
+def add_run_folder_args(p: argparse.ArgumentParser, route: str) -> None:
+    """``--out``, ``--resume``, ``--overwrite``: the run-folder rules of :mod:`videossr.train.runs`."""
+    p.add_argument("--out", default=None, help=f"run folder (default: a new runs/{route}-REWARD-YYYYmmdd-HHMMSS)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    g.add_argument("--overwrite", action="store_true", help="delete the checkpoints in --out and start over")
+
+
+def run_folder(args, route: str) -> Path:
+    """The ``--out`` folder, or a new unique one; ``--resume`` needs an explicit ``--out``."""
+    from videossr.train.runs import default_out
+
+    if args.out is None and (args.resume or getattr(args, "resume_from", None)):
+        raise ValueError("--resume needs --out: the run folder to continue")
+    return Path(args.out).expanduser().resolve() if args.out else default_out(route, args.reward).resolve()
+
+
+def _loggers(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def cmd_verl(args) -> int:
     from videossr.train.data import resolve
-    from videossr.train.verl import VerlRun, launch, plan
+    from videossr.train.verl import VerlRun, plan
+    from videossr.train.verl_launch import launch
 
     extra = list(args.overrides)
     if extra[:1] == ["--"]:
         extra = extra[1:]
     run = VerlRun(
-        data=resolve(args.data, args.val), model=args.model, out=Path(args.out or f"runs/verl-{args.reward}").resolve(),
+        data=resolve(args.data, args.val), model=args.model, out=run_folder(args, "verl"),
         gpus_per_node=args.gpus_per_node, nnodes=args.nnodes, reward=args.reward,
         filter_zero_variance=args.filter_zero_variance, filter_metric=args.filter_metric, rollout=args.rollout,
-        ray_address=args.ray_address, extra_overrides=tuple(extra),
+        ray_address=args.ray_address, extra_overrides=tuple(extra), python=args.python, resume=args.resume,
+        overwrite=args.overwrite, resume_from=Path(args.resume_from).expanduser().resolve() if args.resume_from else None,
+        experiment=args.experiment, loggers=args.logger, save_hf=args.save_hf, save_freq=args.save_freq,
+        keep_checkpoints=args.keep_checkpoints,
     )
     p = plan(run)
     for note in p.notes:
@@ -37,6 +63,15 @@ def cmd_verl(args) -> int:
         return 0
     print(f"run folder {run.out} (train.sh, command.txt, run.json{', runtime_env.yaml' if p.runtime_env else ''})")
     return launch(p)
+
+
+def cmd_merge(args) -> int:
+    from videossr.train.merge import find, merge
+
+    job = find(args.run, step=args.step, target=args.target)
+    print(f"merging {job.actor} -> {job.target}")
+    print(merge(job, python=args.python))
+    return 0
 
 
 def cmd_trl(args) -> int:
@@ -68,8 +103,15 @@ def register(verbs) -> None:
     p.add_argument("--filter-metric", choices=FILTER_METRICS, default=None, help="reward key the filter looks at (default: the --reward)")
     p.add_argument("--rollout", choices=ROLLOUTS, default="vllm", help="rollout engine (default %(default)s)")
     p.add_argument("--ray-address", default=None, help="submit to a running Ray cluster with `ray job submit`, e.g. http://HEAD:8265")
-    p.add_argument("--out", default=None, help="run folder (default runs/verl-REWARD)")
-    p.add_argument("--dry-run", action="store_true", help="only print the command")
+    p.add_argument("--python", default=None, help="interpreter of the verl venv, used for the trainer and every Ray worker (default: this one; same path on every node)")
+    add_run_folder_args(p, "verl")
+    p.add_argument("--resume-from", default=None, help="continue from this global_step_N folder (verl resume_mode=resume_path)")
+    p.add_argument("--experiment", default=None, help="experiment name for the loggers (default: the run folder's name)")
+    p.add_argument("--logger", type=_loggers, default=DEFAULT_LOGGERS, help="comma list of console,tensorboard,wandb,file (default console,tensorboard: RUN/tensorboard)")
+    p.add_argument("--save-hf", action="store_true", help="each checkpoint also holds a Hugging Face copy (actor/huggingface), ready for `videossr eval`")
+    p.add_argument("--save-freq", type=positive_int, default=SAVE_FREQ_STEPS, help="checkpoint every N steps; the last step is always saved (default %(default)s)")
+    p.add_argument("--keep-checkpoints", type=positive_int, default=KEEP_CHECKPOINTS, help="keep the newest N checkpoints (default %(default)s; ~100 GB each for 8B)")
+    p.add_argument("--dry-run", action="store_true", help="only print the cost estimate and the command; writes nothing")
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="-- then Hydra overrides for verl")
     p.set_defaults(func=cmd_verl)
 
@@ -85,3 +127,10 @@ def register(verbs) -> None:
     p.add_argument("--out", default=None, help="run folder (default runs/trl); the model is saved to OUT/model")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_trl)
+
+    p = routes.add_parser("merge", help="a verl run's FSDP checkpoint as a Hugging Face folder (verl.model_merger), for `videossr eval`")
+    p.add_argument("run", help="a `videossr train verl` run folder")
+    p.add_argument("--step", type=positive_int, default=None, help="global step to merge (default: the latest checkpoint)")
+    p.add_argument("--target", default=None, help="output folder (default RUN/hf/global_step_N)")
+    p.add_argument("--python", default=None, help="interpreter with verl (default: this one)")
+    p.set_defaults(func=cmd_merge)

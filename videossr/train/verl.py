@@ -2,36 +2,44 @@
 
 :func:`plan` turns a :class:`VerlRun` into Hydra overrides (the paper's hyperparameters, our
 reward plug-in, the keys verl 0.9 requires, Qwen3-VL settings and limits read from the data),
-the command, a runnable ``train.sh`` and, for a Ray cluster, a runtime-environment file and the
-``ray job submit`` command. :func:`write` puts them in the run folder; :func:`launch` runs them.
+the command and, for a Ray cluster, a runtime environment and the ``ray job submit`` command.
+:mod:`videossr.train.verl_launch` writes them into the run folder and runs them.
+
+The command runs verl with the interpreter that runs videossr (or ``python=``), and hands the
+same interpreter to every Ray worker (``py_executable`` in verl's ``ray_kwargs.ray_init.runtime_env``,
+for a local run and a submitted job alike). The run folder follows
+:mod:`videossr.train.runs`: a folder with checkpoints is refused unless the run resumes or
+overwrites, and ``trainer.resume_mode`` always says which.
 
 Run folder (``--out``)::
 
     RUN/train.sh            runnable: bash RUN/train.sh [more Hydra overrides]
     RUN/command.txt         the exact command, one line
-    RUN/run.json            settings, data summary, overrides (format "videossr-verl-run-v1")
+    RUN/run.json            settings, data summary, overrides, cost estimate, every launch (format "videossr-verl-run-v1")
     RUN/runtime_env.yaml    only with --ray-address: env vars and our code for every Ray worker
     RUN/train.log           console log of a local run (train.sh tees into it)
-    RUN/checkpoints/        trainer.default_local_dir: global_step_N/actor (FSDP shards)
+    RUN/tensorboard/        TensorBoard events (logger tensorboard)
+    RUN/checkpoints/        trainer.default_local_dir: global_step_N/actor (FSDP shards; huggingface/ with --save-hf)
 """
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import re
 import shlex
-import shutil
-import subprocess
-from dataclasses import asdict, dataclass, field
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from videossr.errors import UserError
+from videossr.train import runs
+from videossr.train.cost import estimate
 from videossr.train.data import TrainData
 from videossr.train.hparams import FILTER_METRICS, PAPER, REWARD_MODES, GRPOHyperparameters
 
 RUN_FORMAT = "videossr-verl-run-v1"
 RUNTIME_ENV_FILE = "runtime_env.yaml"
-ENTRY_POINT = ("python3", "-m", "verl.trainer.main_ppo")
+ENTRY_MODULE = "verl.trainer.main_ppo"
 ROLLOUTS = ("vllm", "sglang")
 REWARD_PLUGIN = "pkg://videossr.rewards.verl"
 REWARD_FUNCTIONS = {"smooth": "compute_score", "strict": "compute_score_strict"}
@@ -40,7 +48,17 @@ IMAGE_PATCH_SIZE = 16
 
 ROLLOUT_GPU_MEMORY = 0.6
 SAVE_FREQ_STEPS = 50
+"""verl always saves the last step too (save_freq > 0): the final model the paper evaluates."""
+KEEP_CHECKPOINTS = 2
+"""``trainer.max_actor_ckpt_to_keep``: an 8B actor checkpoint with optimizer state is ~100 GB."""
 TEST_FREQ_STEPS = 10
+LOGGERS = ("console", "tensorboard", "wandb", "file")
+DEFAULT_LOGGERS = ("console", "tensorboard")
+"""No account needed; wandb (verl's own default) needs ``wandb login`` or WANDB_API_KEY on the nodes."""
+TENSORBOARD_DIR = "tensorboard"
+SAVE_CONTENTS = ("model", "optimizer", "extra")
+"""verl's default; ``--save-hf`` adds ``hf_model`` (a Hugging Face copy in global_step_N/actor/huggingface)."""
+_GLOBAL_STEP = re.compile(r"^global_step_\d+$")
 RUNTIME_ENV_VARS = {
     "TOKENIZERS_PARALLELISM": "true",
     "NCCL_DEBUG": "WARN",
@@ -50,7 +68,7 @@ RUNTIME_ENV_VARS = {
 """Job-level env vars; verl's own defaults for these are dropped when the driver already has them,
 so they never conflict with the runtime env verl's ``ray.init`` adds."""
 
-INSTALL_HINT = 'verl is not installed here: pip install "verl[vllm]==0.9.1" (GPU machines; see README, Train)'
+INSTALL_HINT = 'verl is not installed for this Python: pip install "videossr[verl-gpu]" (GPU machines, its own venv; see README, Train)'
 _PLAIN_VALUE = re.compile(r"^[\w/.\-:~+@%]*$")
 
 
@@ -70,6 +88,18 @@ class VerlRun:
     ray_address: str | None = None
     extra_overrides: tuple[str, ...] = ()
     hparams: GRPOHyperparameters = field(default=PAPER)
+    python: str | None = None
+    """Interpreter that runs verl and its Ray workers (default: the one running videossr; on a cluster
+    it must exist at the same path on every node)."""
+    resume: bool = False
+    overwrite: bool = False
+    resume_from: Path | None = None
+    """A ``global_step_N`` folder to resume from (verl's ``resume_mode=resume_path``); implies ``resume``."""
+    experiment: str | None = None
+    loggers: tuple[str, ...] = DEFAULT_LOGGERS
+    save_hf: bool = False
+    save_freq: int = SAVE_FREQ_STEPS
+    keep_checkpoints: int = KEEP_CHECKPOINTS
 
     def __post_init__(self):
         if self.reward not in REWARD_MODES:
@@ -82,6 +112,38 @@ class VerlRun:
             raise UserError("--gpus-per-node and --nnodes must be >= 1")
         if self.ray_address is not None and not self.ray_address.startswith(("http://", "https://")):
             raise UserError(f"--ray-address must be the dashboard URL, e.g. http://HEAD:8265 (got {self.ray_address!r})")
+        unknown = [name for name in self.loggers if name not in LOGGERS]
+        if unknown or not self.loggers:
+            raise UserError(f"unknown --logger {','.join(unknown)!r} (known: {','.join(LOGGERS)})")
+        if self.save_freq < 1 or self.keep_checkpoints < 1:
+            raise UserError("--save-freq and --keep-checkpoints must be >= 1")
+        if self.resume_from is not None and not (_GLOBAL_STEP.match(Path(self.resume_from).name) and Path(self.resume_from).is_dir()):
+            raise UserError(f"--resume-from must be an existing global_step_N checkpoint folder (got {self.resume_from})")
+
+    @property
+    def interpreter(self) -> str:
+        """Absolute path of the Python that runs verl (a venv's python is kept as is, not resolved)."""
+        return os.path.abspath(self.python or sys.executable)
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.out / runs.CHECKPOINTS
+
+    @property
+    def resume_mode(self) -> str:
+        """verl's ``trainer.resume_mode``: ``disable`` for a new run, ``auto`` (latest in RUN/checkpoints) or ``resume_path``."""
+        if self.resume_from is not None:
+            return "resume_path"
+        return "auto" if self.resume else "disable"
+
+    def env_vars(self) -> dict[str, str]:
+        """Env vars every Ray worker of the run gets (our job-level ones, and where verl's loggers write)."""
+        env = dict(RUNTIME_ENV_VARS)
+        if "tensorboard" in self.loggers:
+            env["TENSORBOARD_DIR"] = str(self.out / TENSORBOARD_DIR)
+        if "file" in self.loggers:  # verl rewrites its file at each start: one per launch
+            env["VERL_FILE_LOGGER_PATH"] = str(self.out / f"metrics-launch{runs.launches(self.out) + 1}.jsonl")
+        return env
 
     @property
     def group_filter_metric(self) -> str:
@@ -91,6 +153,16 @@ class VerlRun:
     @property
     def rollout_tensor_parallel(self) -> int:
         return 2 if self.gpus_per_node % 2 == 0 else 1
+
+    @property
+    def max_model_len(self) -> int:
+        """Prompt + response limits, as the run's overrides leave them (``-- data.max_prompt_length=N`` counts)."""
+        lengths = {"data.max_prompt_length": self.hparams.max_prompt_tokens, "data.max_response_length": self.hparams.max_response_tokens}
+        for extra in self.extra_overrides:
+            key, _, value = extra.partition("=")
+            if key.lstrip("+~") in lengths and value.strip().isdigit():
+                lengths[key.lstrip("+~")] = int(value)
+        return sum(lengths.values())
 
     @property
     def max_tokens_per_gpu(self) -> int:
@@ -107,6 +179,8 @@ class VerlPlan:
     command: tuple[str, ...]
     runtime_env: dict | None
     notes: tuple[str, ...]
+    start: str = runs.NEW
+    """How the launch uses the run folder (:func:`videossr.train.runs.claim`)."""
 
     @property
     def train_sh(self) -> Path:
@@ -182,11 +256,18 @@ def _algorithm_overrides(run: VerlRun) -> list[str]:
     return _section("algorithm.", settings)
 
 
+def _list(values) -> HydraExpr:
+    return HydraExpr("[" + ",".join(values) + "]")
+
+
 def _actor_rollout_ref_overrides(run: VerlRun) -> list[str]:
     hp, tokens = run.hparams, run.max_tokens_per_gpu
+    save = SAVE_CONTENTS + (("hf_model",) if run.save_hf else ())
     out = _section("actor_rollout_ref.model.", {"path": run.model, "use_remove_padding": True, "enable_gradient_checkpointing": True})
     out += _section("actor_rollout_ref.actor.", {
         "strategy": "fsdp2",
+        "checkpoint.save_contents": _list(save),
+        "checkpoint.load_contents": _list(SAVE_CONTENTS),
         "optim.lr": hp.learning_rate,
         "ppo_mini_batch_size": hp.batch_prompts,
         "use_dynamic_bsz": True,
@@ -204,6 +285,8 @@ def _actor_rollout_ref_overrides(run: VerlRun) -> list[str]:
         "gpu_memory_utilization": ROLLOUT_GPU_MEMORY,
         "log_prob_use_dynamic_bsz": True,
         "log_prob_max_token_len_per_gpu": tokens,
+        # the KV cache is sized for this, not for the model's full context
+        "max_model_len": run.max_model_len,
     })
     if run.rollout == "vllm":
         # jigsaw rows carry one video per clip; vLLM refuses prompts over its per-prompt limit
@@ -218,19 +301,31 @@ def _actor_rollout_ref_overrides(run: VerlRun) -> list[str]:
 
 def _trainer_overrides(run: VerlRun) -> list[str]:
     has_val = run.data.val is not None
-    return _section("reward.custom_reward_function.", {"path": REWARD_PLUGIN, "name": REWARD_FUNCTIONS[run.reward]}) + _section("trainer.", {
+    settings = {
         "n_gpus_per_node": run.gpus_per_node,
         "nnodes": run.nnodes,
         "total_epochs": run.hparams.epochs,
         "project_name": "videossr",
-        "experiment_name": run.out.name,
-        "default_local_dir": str(run.out / "checkpoints"),
-        "logger": HydraExpr("[console]"),
-        "save_freq": SAVE_FREQ_STEPS,
+        "experiment_name": run.experiment or run.out.name,
+        "default_local_dir": str(run.checkpoints),
+        "resume_mode": run.resume_mode,
+        "logger": _list(run.loggers),
+        "save_freq": run.save_freq,
+        "max_actor_ckpt_to_keep": run.keep_checkpoints,
         "test_freq": TEST_FREQ_STEPS if has_val else -1,
         "val_before_train": has_val,
         "critic_warmup": 0,
-    })
+    }
+    if run.resume_from is not None:
+        settings["resume_from_path"] = str(Path(run.resume_from).resolve())
+    out = _section("reward.custom_reward_function.", {"path": REWARD_PLUGIN, "name": REWARD_FUNCTIONS[run.reward]}) + _section("trainer.", settings)
+    # verl's ray.init runtime env starts every worker (TaskRunner, actors, rollout servers) with our interpreter;
+    # it always names py_executable, so a submitted job must not (Ray refuses a driver runtime env that repeats
+    # a field of the job's). Env vars: here for a local run, in the job's runtime env for a submitted one.
+    out += _section("ray_kwargs.ray_init.runtime_env.", {"py_executable": run.interpreter})
+    if run.ray_address is None:
+        out += _section("+ray_kwargs.ray_init.runtime_env.env_vars.", {k: v for k, v in run.env_vars().items() if k not in RUNTIME_ENV_VARS})
+    return out
 
 
 def overrides(run: VerlRun) -> list[str]:
@@ -241,17 +336,31 @@ def overrides(run: VerlRun) -> list[str]:
     return ours + list(run.extra_overrides)
 
 
-def runtime_env() -> dict:
-    """Ray runtime environment of a submitted job: env vars, and this videossr package for the reward workers."""
+def runtime_env(run: VerlRun) -> dict:
+    """Ray runtime environment of a submitted job: env vars, and this videossr package for the reward workers
+    (the interpreter goes to verl's own ``ray_init.runtime_env``, see :func:`overrides`)."""
     import videossr
 
     package = Path(videossr.__file__).resolve().parent
-    return {"env_vars": dict(RUNTIME_ENV_VARS), "py_modules": [str(package)], "excludes": ["__pycache__", "*.pyc"]}
+    return {"env_vars": run.env_vars(), "py_modules": [str(package)], "excludes": ["__pycache__", "*.pyc"]}
 
 
-def _notes(run: VerlRun) -> list[str]:
+def ray_cli(run: VerlRun) -> str:
+    """The ``ray`` command beside the interpreter (the same venv), else the one on PATH."""
+    beside = Path(run.interpreter).with_name("ray")
+    return str(beside) if beside.is_file() else "ray"
+
+
+def _notes(run: VerlRun, start: str) -> list[str]:
     summary, hp = run.data.summary, run.hparams
-    notes = []
+    cost = estimate(summary.rows, hp, run.gpus_per_node * run.nnodes)
+    notes = [cost.text()]
+    if cost.steps == 0:
+        notes.append(f"{summary.rows} rows are fewer than one batch of {hp.batch_prompts} prompts: verl would train 0 steps")
+    if start == runs.RESUME and run.resume_from is None and not runs.checkpoint_entries(run.out):
+        notes.append(f"--resume: no checkpoints in {run.checkpoints} yet, the run starts at step 0")
+    if start == runs.OVERWRITE:
+        notes.append(f"--overwrite: the checkpoints in {run.checkpoints} are deleted at launch")
     if run.data.val is None:
         notes.append("no held-out data: validation is off (build with --val-videos N to report held-out reward)")
     if summary.prompt_tokens_upper_bound > hp.max_prompt_tokens:
@@ -263,74 +372,22 @@ def _notes(run: VerlRun) -> list[str]:
     return notes
 
 
+def claim(run: VerlRun) -> str:
+    """:func:`videossr.train.runs.claim` for this run's folder and flags."""
+    return runs.claim(run.out, resume=run.resume or run.resume_from is not None, overwrite=run.overwrite)
+
+
 def plan(run: VerlRun) -> VerlPlan:
-    """The run's overrides, command (local, or ``ray job submit`` with ``--ray-address``) and runtime env."""
+    """The run's overrides, command (local, or ``ray job submit`` with ``--ray-address``) and runtime env.
+
+    Reads the run folder only to refuse one whose checkpoints the run would silently continue or mix with.
+    """
+    start = claim(run)
     ours = overrides(run)
-    command = (*ENTRY_POINT, *ours)
+    command = (run.interpreter, "-m", ENTRY_MODULE, *ours)
     env = None
     if run.ray_address:
-        env = runtime_env()
+        env = runtime_env(run)
         runtime_env_file = str((run.out / RUNTIME_ENV_FILE).resolve())
-        command = ("ray", "job", "submit", f"--address={run.ray_address}", f"--runtime-env={runtime_env_file}", "--no-wait", "--", *command)
-    return VerlPlan(run, tuple(ours), command, env, tuple(_notes(run)))
-
-
-def train_sh_text(p: VerlPlan) -> str:
-    """A bash script that runs the command; extra arguments are appended as more Hydra overrides."""
-    split = p.command.index(ENTRY_POINT[-1]) + 1
-    head, args = p.command[:split], p.command[split:]
-    lines = [shlex.join(head) + " \\"] + [f"    {shlex.quote(a)} \\" for a in args] + ['    "$@"']
-    tail = f" 2>&1 | tee -a {shlex.quote(str(p.log_path.resolve()))}" if p.runtime_env is None else ""
-    return (
-        "#!/usr/bin/env bash\n"
-        f"# written by `videossr train verl`; rerun with: bash {shlex.quote(str(p.train_sh.resolve()))} [more.hydra=overrides]\n"
-        "set -euo pipefail\n" + "\n".join(lines) + tail + "\n"
-    )
-
-
-def run_record(p: VerlPlan) -> dict:
-    run = p.run
-    return {
-        "format": RUN_FORMAT,
-        "model": run.model,
-        "train": str(run.data.train),
-        "val": str(run.data.val) if run.data.val else None,
-        "data_summary": run.data.summary.to_dict(),
-        "reward": run.reward,
-        "filter_zero_variance": run.filter_zero_variance,
-        "filter_metric": run.group_filter_metric if run.filter_zero_variance else None,
-        "rollout": run.rollout,
-        "gpus_per_node": run.gpus_per_node,
-        "nnodes": run.nnodes,
-        "ray_address": run.ray_address,
-        "hparams": asdict(run.hparams),
-        "overrides": list(p.overrides),
-        "command": list(p.command),
-        "notes": list(p.notes),
-    }
-
-
-def write(p: VerlPlan) -> list[Path]:
-    """Write ``train.sh``, ``command.txt``, ``run.json`` (and ``runtime_env.yaml``) into the run folder."""
-    import yaml
-
-    from videossr.atomic import write_json, write_text
-
-    out = p.run.out
-    out.mkdir(parents=True, exist_ok=True)
-    written = [write_text(p.train_sh, train_sh_text(p)), write_text(out / "command.txt", p.command_line + "\n"),
-               write_json(out / "run.json", run_record(p))]
-    p.train_sh.chmod(0o755)
-    if p.runtime_env is not None:
-        written.append(write_text(p.runtime_env_path, yaml.safe_dump(p.runtime_env, sort_keys=True)))
-    return written
-
-
-def launch(p: VerlPlan) -> int:
-    """Write the run folder, then run ``train.sh`` (a local run, or the ``ray job submit``); its exit code."""
-    if p.runtime_env is None and importlib.util.find_spec("verl") is None:
-        raise UserError(INSTALL_HINT)
-    if p.runtime_env is not None and shutil.which("ray") is None:
-        raise UserError('the `ray` command is not on PATH: pip install "ray[default]" (the Jobs CLI)')
-    write(p)
-    return subprocess.run(["bash", str(p.train_sh)]).returncode
+        command = (ray_cli(run), "job", "submit", f"--address={run.ray_address}", f"--runtime-env={runtime_env_file}", "--no-wait", "--", *command)
+    return VerlPlan(run, tuple(ours), command, env, tuple(_notes(run, start)), start)
