@@ -77,8 +77,8 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         raise UserError(f"--task and --video-dir are for outside JSON benchmarks; {path} is a {kind}")
     if kind != "outside" and (fps is not None or prompt_template is not None):
         raise UserError(f"--fps and --prompt-template are for outside JSON benchmarks; {path} is a {kind} (it keeps its own prompts and time axis)")
-    if kind != "viubench" and parser is not None:
-        raise UserError(f"--parser is for VIUBench folders; {path} is a {kind}")
+    if kind == "dataset" and parser is not None:
+        raise UserError(f"--parser is for VIUBench folders and pretext-format JSONs; {path} is a {kind}")
     if kind == "viubench":
         from videossr.evaluate.viubench_target import load_viubench
 
@@ -96,8 +96,10 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
     if task is None:  # answers in the pretext formats (the official VIUBench release): scored as VIUBench subsets
         from videossr.evaluate.pretext_json import load_if_pretext
 
-        if (target := load_if_pretext(path, video_dir=Path(video_dir), work_dir=Path(work_dir), limit=limit)) is not None:
+        if (target := load_if_pretext(path, video_dir=Path(video_dir), work_dir=Path(work_dir), limit=limit, parser=parser)) is not None:
             return _with_fingerprint(target, path)
     extra = {"fps": fps} if fps is not None else {}
+    if parser is not None:
+        raise UserError(f"--parser is for VIUBench folders and pretext-format JSONs; the answers of {path} are not in the pretext formats")
     return _with_fingerprint(load_outside(path, task=task, video_dir=Path(video_dir), max_frames=max_frames, limit=limit, work_dir=Path(work_dir),
                                           progress=progress, prompt_template=prompt_template, **extra), path)

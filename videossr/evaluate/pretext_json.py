@@ -134,24 +134,28 @@ def _user(question: str, clips: int) -> str:
     return f"<video>\n{question}" if clips == 1 else "".join(f"Clip {k + 1}: <video>\n" for k in range(clips)) + question
 
 
-def load_if_pretext(path: Path, *, video_dir: Path, work_dir: Path, limit: int | None = None):
+def load_if_pretext(path: Path, *, video_dir: Path, work_dir: Path, limit: int | None = None, parser: str | None = None):
     """The VIUBench target of ``path`` when it is a pretext-format JSON (:func:`is_pretext_json`), else None."""
     from videossr.evaluate.outside import _read_items
 
     entries = _read_items(path)
-    return load_pretext(path, entries, video_dir=video_dir, work_dir=work_dir, limit=limit) if is_pretext_json(entries, path) else None
+    return load_pretext(path, entries, video_dir=video_dir, work_dir=work_dir, limit=limit, parser=parser) if is_pretext_json(entries, path) else None
 
 
-def load_pretext(path: Path, entries: list[dict], *, video_dir: Path, work_dir: Path, limit: int | None = None):
-    """The :class:`~videossr.evaluate.target.Target` of a pretext-format JSON (see the module doc)."""
+def load_pretext(path: Path, entries: list[dict], *, video_dir: Path, work_dir: Path, limit: int | None = None, parser: str | None = None):
+    """The :class:`~videossr.evaluate.target.Target` of a pretext-format JSON (see the module doc); answers read
+    by ``parser`` as ``viubench score --parser`` reads them (default ``paper``)."""
+    from videossr.viubench.parsers import DEFAULT_PARSER
+
     from videossr.evaluate.target import EvalItem, Target
-    from videossr.evaluate.viubench_target import _report, _request, _score
+    from videossr.evaluate.viubench_target import _report, _request, _scorer
     from videossr.rewards import data_source_for
     from videossr.sampling import DEFAULT_MAX_PIXELS, SkipVideo
     from videossr.tasks.base import SYSTEM_PROMPT
     from videossr.viubench import BENCH_VERSION, Item
     from videossr.viubench.items import check_version
 
+    parser = parser or DEFAULT_PARSER
     if not video_dir.is_dir():
         raise UserError(f"--video-dir {video_dir} is not a folder")
     entries = entries[:limit]
@@ -180,4 +184,8 @@ def load_pretext(path: Path, entries: list[dict], *, video_dir: Path, work_dir: 
     info = {"kind": "viubench", "path": str(path.resolve()), "video_dir": str(video_dir.resolve()), "viubench_version": BENCH_VERSION,
             "format": "pretext-json", "max_frames": MAX_FRAMES, "max_pixels": DEFAULT_MAX_PIXELS,
             "row_fields": {"viubench_version": BENCH_VERSION} if entries and all("viubench_version" in e for e in entries) else {}}
-    return Target(kind="viubench", path=str(path.resolve()), items=tuple(items), scorer=_score, reporter=_report, info=info, table=lambda r: r["table"])
+    info["parser"] = parser
+    benches = {e.get("bench") for e in entries}
+    if len(benches) == 1 and None not in benches:  # our own export names its bench: the bench's predictions answer it
+        info["fingerprint"] = str(benches.pop())
+    return Target(kind="viubench", path=str(path.resolve()), items=tuple(items), scorer=_scorer(parser), reporter=_report, info=info, table=lambda r: r["table"])

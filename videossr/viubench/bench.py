@@ -119,6 +119,9 @@ def build_bench(video_dir: str | os.PathLike, out: str | os.PathLike, *, per_sub
         "placement": counting_placements(recipe), "recipe": recipe.canonical(), "frames": {"num_frames": recipe.sampling.num_frames, "max_pixels": recipe.sampling.max_pixels},
         "files": {"items": ITEMS_FILE, "build": BUILD_DIR, "eval": f"{EVAL_DIR}/eval.json" if exported else None},
     }
+    if exported:  # name the bench in its export too, so replay binds predictions of either to the same items
+        eval_json = out / EVAL_DIR / "eval.json"
+        atomic.write_json(eval_json, [{**e, "bench": meta["fingerprint"]} for e in json.loads(eval_json.read_text(encoding="utf-8"))])
     atomic.write_json(out / BENCH_FILE, meta)
     return BenchReport(out, counts, per_subset, meta["videos_used"], reuse, report.summary_text(), exported)
 
