@@ -81,6 +81,20 @@ def _grounding_miss(answer: str, d: float, fps: float, rng: np.random.Generator)
             return text
 
 
+def exact_probability(skill: float, d: float, offset: float = 0.0) -> float:
+    """The chance that an answer is exact: ``1 / (1 + exp(-(skill - d + offset)))``."""
+    return 1.0 / (1.0 + math.exp(-(skill - d + offset)))
+
+
+def near_miss(task: str, answer: str, d: float, fps: float, rng: np.random.Generator) -> str:
+    """A wrong answer to a question of difficulty ``d`` whose exact answer is ``answer`` (never equal to it)."""
+    if task == "jigsaw":
+        return _jigsaw_miss(answer, d, rng)
+    if task == "counting":
+        return _counting_miss(answer, d, rng)
+    return _grounding_miss(answer, d, fps, rng)
+
+
 class SyntheticBackend(Backend):
     """See the module docstring. ``skill`` shifts the difficulty the simulated model handles half the time."""
 
@@ -116,13 +130,6 @@ class SyntheticBackend(Backend):
             return None
         return self._index(root).get(tuple(v.frames for v in videos))
 
-    def _answer(self, task: str, answer: str, d: float, fps: float, rng: np.random.Generator) -> str:
-        if task == "jigsaw":
-            return _jigsaw_miss(answer, d, rng)
-        if task == "counting":
-            return _counting_miss(answer, d, rng)
-        return _grounding_miss(answer, d, fps, rng)
-
     def generate_iter(self, requests: list[Request], settings: SamplingSettings) -> Iterator[tuple[int, Generation]]:
         for index, request in enumerate(requests):
             truth = self._truth(request)
@@ -133,10 +140,10 @@ class SyntheticBackend(Backend):
             key = request.key()
             d = difficulty(task, params)
             offset = float(rng_for("synthetic-question", key).normal(0.0, self.spread)) if self.spread else 0.0
-            p = 1.0 / (1.0 + math.exp(-(self.skill - d + offset)))
+            p = exact_probability(self.skill, d, offset)
             texts = []
             for i in range(settings.n):
                 rng = rng_for("synthetic-answer", key, settings.seed, 0 if settings.greedy else i)
                 exact = p >= 0.5 if settings.greedy else rng.random() < p
-                texts.append(answer if exact else self._answer(task, answer, d, request.videos[0].sample_fps, rng))
+                texts.append(answer if exact else near_miss(task, answer, d, request.videos[0].sample_fps, rng))
             yield index, Generation(texts=tuple(texts))

@@ -29,6 +29,10 @@ def compute_score(data_source, solution_str, ground_truth, extra_info=None, mode
     arguments verl passes (``num_turns``, ``reward_router_address``, ...) are accepted and unused.
     """
     result = compute(data_source, solution_str, ground_truth, mode=mode)
+    if isinstance(extra_info, dict) and extra_info.get("live"):  # a live-difficulty row: tell its controller
+        from videossr.live.hub import report
+
+        report(extra_info, result.score)
     return {
         "score": result.reward,
         "smooth": result.score,
