@@ -55,8 +55,9 @@ def _trainer_class():
             config = self.model.config
             # a sampled vision placeholder would not match the video features in the loss pass
             vision_tokens = sorted({getattr(config, name, None) for name in ("image_token_id", "video_token_id")} - {None})
-            self.generation_kwargs["suppress_tokens"] = vision_tokens
-            self.generation_config.suppress_tokens = vision_tokens
+            if not self.use_vllm:  # transformers generation (the route videossr runs)
+                self.generation_kwargs["suppress_tokens"] = vision_tokens
+                self.generation_config.suppress_tokens = vision_tokens
             self.video_inputs_calls = 0  # how many times a prompt's video went through the processor
 
         # -- prompts -> token ids + video tensors, once per distinct prompt ---------------------
