@@ -1,10 +1,8 @@
-"""``videossr train trl``: TRL 1.16 GRPOTrainer on the tiny offline Qwen3-VL, CPU only.
+"""``videossr train trl``: the GRPOConfig it generates, and the frames-as-images route (``--video-as images``)
+on the tiny offline Qwen3-VL, CPU only (video tokens: tests/test_train_trl_video.py).
 
-The data is a real build of the paper's mix from the real clips. The tiny model has random
-weights, so its answers would never parse and every GRPO group would score all zeros (zero
-advantage, zero gradient). The fixture therefore first teaches it, with a few real supervised
-steps, to answer in the tasks' formats (``0.3-1.3``, ``3,1,4``, ``315264``); sampled answers then
-differ within a group, so our rewards differ and GRPO has a gradient. Nothing is faked.
+The data is a real build of the paper's mix from the real clips; the tiny model is first taught
+to answer in the tasks' formats (:func:`trl_helpers.teach_answers`). Nothing is faked.
 """
 
 from __future__ import annotations
@@ -20,14 +18,16 @@ trl = pytest.importorskip("trl")
 
 import torch  # noqa: E402
 
-from tiny_qwen import build_tiny_tokenizer, save_tiny_checkpoint  # noqa: E402
+from tiny_qwen import save_tiny_checkpoint  # noqa: E402
+from trl_helpers import state_dict as _state  # noqa: E402
+from trl_helpers import teach_answers  # noqa: E402
+from videossr.errors import UserError  # noqa: E402
 from videossr.cli import main as cli_main  # noqa: E402
 from videossr.train.data import resolve  # noqa: E402
 from videossr.train.trl import TrlRun, grpo_settings, reward_functions  # noqa: E402
 from videossr.train.trl_data import RenderExamples, keep_frame_indices, plain_rows, trl_dataset  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning", "ignore::FutureWarning")
-TASK_FORMAT_ANSWERS = ("2.5-4.0", "1.0-2.5", "1,2,3", "3,1,4", "2,2,1", "315264", "625413", "1,1,2")
 
 
 @pytest.fixture(scope="module")
@@ -43,27 +43,8 @@ def built(tmp_path_factory, clips_dir):
 @pytest.fixture(scope="module")
 def answering_checkpoint(tmp_path_factory, built):
     """The tiny Qwen3-VL after 40 supervised steps on answers in the tasks' formats (the build's and others)."""
-    from transformers import AutoModelForImageTextToText
-
     path = save_tiny_checkpoint(tmp_path_factory.mktemp("tiny-answering"))
-    tokenizer = build_tiny_tokenizer()
-    answers = sorted(set(plain_rows(built / "train.parquet")["ground_truth"]) | set(TASK_FORMAT_ANSWERS))
-    batch = tokenizer([f"<|im_start|>assistant\n{a}<|im_end|>" for a in answers], return_tensors="pt", padding=True)
-    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
-    model = AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(40):
-        model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels).loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    model.save_pretrained(path)
-    return path
-
-
-def _state(path):
-    from transformers import AutoModelForImageTextToText
-
-    return {k: v.detach().clone() for k, v in AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32).state_dict().items()}
+    return teach_answers(path, plain_rows(built / "train.parquet")["ground_truth"])
 
 
 def test_frames_become_images_with_timestamps(built):
@@ -99,16 +80,42 @@ def test_paper_hyperparameters_map_onto_grpo_config(built, tmp_path):
     assert config.max_completion_length == 2048 and config.entropy_coef == 0.0
     # 64 prompts x 8 rollouts per optimizer step: one group per micro-batch, 64 accumulated
     assert config.per_device_train_batch_size == 8 and config.gradient_accumulation_steps == 64
-    assert config.generation_batch_size == 64 * 8
+    assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 64 * 8
+    assert config.weight_decay == pytest.approx(0.01)  # the paper's and verl's AdamW weight decay
+    assert config.save_strategy == "steps" and config.save_steps == 50 and config.save_total_limit == 2
     funcs, weights = reward_functions("strict")
     assert [f.__name__ for f in funcs] == ["videossr_strict", "videossr_smooth", "videossr_format"] and weights == [1.0, 0.0, 0.0]
+
+
+def test_generation_is_one_micro_batch_not_the_whole_step(built, tmp_path):
+    """At the paper's batch, one generate call makes one group of 8 responses (on-policy), not 64 x 8 = 512 at once."""
+    from trl import GRPOConfig
+
+    config = GRPOConfig(**grpo_settings(TrlRun(resolve(built), "/m", tmp_path), use_cpu=True))
+    assert config.steps_per_generation == 1 and config.generation_batch_size == 8
+    # generation every micro-step and a multiple of the accumulation: TRL computes no stale old log-probs
+    assert config.gradient_accumulation_steps % (config.steps_per_generation * config.num_iterations) == 0
+
+    config = GRPOConfig(**grpo_settings(TrlRun(resolve(built), "/m", tmp_path, generation_batch=4), use_cpu=True))
+    assert config.generation_batch_size == 4 * 8 and config.steps_per_generation == 1
+    assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 64 * 8
+    with pytest.raises(UserError, match="must divide"):
+        TrlRun(resolve(built), "/m", tmp_path, generation_batch=5)
+    assert GRPOConfig(**grpo_settings(TrlRun(resolve(built), "/m", tmp_path, save_steps=0), use_cpu=True)).save_strategy == "no"
+
+
+def test_usage_errors(built, tmp_path, capsys):
+    base = ["train", "trl", "--data", str(built), "--model", "/m", "--out", str(tmp_path / "r")]
+    assert cli_main(base + ["--frames", "4"]) == 2 and "--video-as images" in capsys.readouterr().err
+    assert cli_main(base + ["--resume", "--overwrite"]) == 2 and "pass one" in capsys.readouterr().err
+    assert cli_main(base + ["--resume"]) == 2 and "no checkpoint" in capsys.readouterr().err
 
 
 def test_trl_cpu_run_trains_logs_our_rewards_and_saves_a_loadable_model(built, answering_checkpoint, tmp_path, capsys):
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     out = tmp_path / "run"
-    code = cli_main(["train", "trl", "--data", str(built), "--model", str(answering_checkpoint), "--out", str(out),
+    code = cli_main(["train", "trl", "--video-as", "images", "--data", str(built), "--model", str(answering_checkpoint), "--out", str(out),
                      "--max-steps", "2", "--frames", "2", "--batch-prompts", "2", "--num-generations", "4",
                      "--max-completion-tokens", "8", "--no-progress"])
     assert code == 0 and "trained 2 step(s)" in capsys.readouterr().out
@@ -121,6 +128,7 @@ def test_trl_cpu_run_trains_logs_our_rewards_and_saves_a_loadable_model(built, a
     assert any(s["rewards/videossr_format/mean"] > 0 for s in logged)  # answers parse
     assert any(s["reward_std"] > 0 for s in logged)  # groups with reward variance: a GRPO signal
     assert json.loads((out / "run.json").read_text())["grpo_config"]["beta"] == pytest.approx(1e-3)
+    assert json.loads((out / "run.json").read_text())["video_as"] == "images"
 
     before, after = _state(answering_checkpoint), _state(out / "model")
     assert before.keys() == after.keys()
@@ -144,7 +152,7 @@ def test_trl_cpu_run_trains_logs_our_rewards_and_saves_a_loadable_model(built, a
 def test_lora_run_is_merged_into_a_plain_model(built, answering_checkpoint, tmp_path):
     from videossr.train.trl import train
 
-    run = TrlRun(resolve(built), str(answering_checkpoint), tmp_path / "lora", max_steps=2, lora_r=4, frames_per_video=2,
+    run = TrlRun(resolve(built), str(answering_checkpoint), tmp_path / "lora", max_steps=2, lora_r=4, frames_per_video=2, video_as="images",
                  batch_prompts=2, num_generations=4, max_completion_tokens=8)
     result = train(run, progress=False)
     assert any(step.get("reward_std", 0) > 0 for step in result.log_history)

@@ -35,10 +35,10 @@ from typing import Iterator
 from videossr.backends.base import Backend, Generation, Request, SamplingSettings, Video, count_option, item_seed
 from videossr.backends.identity import model_identity
 from videossr.errors import UserError
+from videossr.qwen_inputs import DEFAULT_MIN_PIXELS, chat_messages, model_inputs, video_part  # noqa: F401 - DEFAULT_MIN_PIXELS re-exported
 from videossr.seeding import stable_seed
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
-DEFAULT_MIN_PIXELS = 128 * 128  # the paper's evaluation min_pixels, used when a max is set and no min
 _INSTALL_HINT = 'the transformers backend needs torch, transformers and qwen-vl-utils: pip install -e ".[eval]"'
 
 
@@ -130,35 +130,19 @@ class TransformersBackend(Backend):
 
     # -- request -> model inputs ------------------------------------------------------------
     def _video_part(self, video: Video) -> dict:
-        part = {"type": "video", "video": list(video.frames), "sample_fps": video.sample_fps}
-        max_pixels = self.max_pixels or video.max_pixels
-        min_pixels = self.min_pixels or video.min_pixels or (DEFAULT_MIN_PIXELS if max_pixels else None)
-        if max_pixels:
-            part["max_pixels"] = int(max_pixels)
-        if min_pixels:
-            part["min_pixels"] = int(min(min_pixels, max_pixels or min_pixels))
-        return part
+        return video_part(video, self.max_pixels, self.min_pixels)
 
     def messages(self, request: Request) -> list[dict]:
-        content = [{"type": "text", "text": p} if isinstance(p, str) else self._video_part(p) for p in request.parts]
-        messages = [{"role": "system", "content": [{"type": "text", "text": request.system}]}] if request.system else []
-        return messages + [{"role": "user", "content": content}]
+        return chat_messages(request, self.max_pixels, self.min_pixels)
 
     def prompt(self, request: Request) -> str:
         """The chat-template text of one request (each video one placeholder; no frames decoded)."""
         return self.processor.apply_chat_template(self.messages(request), tokenize=False, add_generation_prompt=True, **self.chat_template_kwargs)
 
     def _inputs(self, requests: list[Request]):
-        texts, videos, metadata = [], [], []
-        for request in requests:
-            messages = self.messages(request)
-            texts.append(self.prompt(request))
-            _, video_inputs, _ = self._process_vision_info(messages, image_patch_size=self.patch_size, return_video_kwargs=True, return_video_metadata=True)
-            for tensor, meta in video_inputs or []:
-                videos.append(tensor)
-                metadata.append(meta)
-        kwargs = {"videos": videos, "video_metadata": metadata, "do_sample_frames": False} if videos else {}
-        return self.processor(text=texts, padding=True, return_tensors="pt", **kwargs).to(self.device)
+        """Model inputs of a batch, built by :func:`videossr.qwen_inputs.model_inputs` (shared with TRL training)."""
+        return model_inputs(self.processor, [self.messages(r) for r in requests], self._process_vision_info,
+                            self.chat_template_kwargs).to(self.device)
 
     # -- generation -------------------------------------------------------------------------
     def _generate_batch(self, requests: list[Request], settings: SamplingSettings) -> list[tuple[str, ...]]:

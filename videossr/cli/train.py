@@ -8,6 +8,7 @@ from pathlib import Path
 
 from videossr.cli.common import positive_int
 from videossr.train.hparams import FILTER_METRICS, REWARD_MODES
+from videossr.train.trl import SAVE_LIMIT, SAVE_STEPS, VIDEO_AS
 from videossr.train.verl import DEFAULT_LOGGERS, KEEP_CHECKPOINTS, ROLLOUTS, SAVE_FREQ_STEPS
 
 
@@ -80,9 +81,11 @@ def cmd_trl(args) -> int:
 
     # no validation during TRL training: evaluate RUN/model with `videossr eval`
     run = TrlRun(
-        data=resolve(args.data, NO_VAL), model=args.model, out=Path(args.out or "runs/trl").resolve(), reward=args.reward,
+        data=resolve(args.data, NO_VAL), model=args.model, out=run_folder(args, "trl"), reward=args.reward,
         max_steps=args.max_steps, lora_r=args.lora_r, frames_per_video=args.frames, batch_prompts=args.batch_prompts,
         num_generations=args.num_generations, max_completion_tokens=args.max_completion_tokens, seed=args.seed,
+        video_as=args.video_as, generation_batch=args.generation_batch, save_steps=args.save_steps, save_limit=args.save_limit,
+        resume=args.resume, overwrite=args.overwrite,
     )
     result = train(run, progress=not args.no_progress)
     print(result.summary_text())
@@ -115,16 +118,22 @@ def register(verbs) -> None:
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="-- then Hydra overrides for verl")
     p.set_defaults(func=cmd_verl)
 
-    p = routes.add_parser("trl", help="TRL GRPOTrainer on one machine (frames as images with timestamps; CPU works for tiny models)")
+    p = routes.add_parser("trl", help="TRL GRPOTrainer on one machine (Qwen3-VL video tokens; CPU works for tiny models)")
     _add_data_args(p)
+    p.add_argument("--video-as", choices=VIDEO_AS, default="video",
+                   help="video: each clip as Qwen3-VL video tokens, as `videossr eval` and verl see it (default); images: frames as images with <t seconds> texts (plain TRL)")
+    p.add_argument("--generation-batch", type=positive_int, default=1,
+                   help="prompts per generation call = per micro-batch (x --num-generations responses); must divide --batch-prompts (default %(default)s)")
+    p.add_argument("--save-steps", type=int, default=SAVE_STEPS, help="checkpoint every N optimizer steps and at the end; 0: none (default %(default)s)")
+    p.add_argument("--save-limit", type=positive_int, default=SAVE_LIMIT, help="checkpoints kept, latest first (default %(default)s)")
+    add_run_folder_args(p, "trl")
     p.add_argument("--max-steps", type=positive_int, default=None, help="stop after N optimizer steps (default: one epoch)")
     p.add_argument("--lora-r", type=positive_int, default=None, help="train LoRA adapters of this rank (merged into the saved model)")
-    p.add_argument("--frames", type=positive_int, default=None, help="frames per video shown as images, evenly spaced (default: all)")
+    p.add_argument("--frames", type=positive_int, default=None, help="--video-as images: frames per video shown as images, evenly spaced (default: all)")
     p.add_argument("--batch-prompts", type=positive_int, default=None, help="prompts per optimizer step (default: the paper's 64)")
     p.add_argument("--num-generations", type=positive_int, default=None, help="rollouts per prompt (default: the paper's 8)")
     p.add_argument("--max-completion-tokens", type=positive_int, default=None, help="response length limit (default: the paper's 2048)")
     p.add_argument("--seed", type=int, default=0, help="trainer seed (default %(default)s)")
-    p.add_argument("--out", default=None, help="run folder (default runs/trl); the model is saved to OUT/model")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_trl)
 

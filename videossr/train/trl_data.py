@@ -1,7 +1,10 @@
-"""verl rows as TRL GRPO examples: each clip's frames become images, their timestamps text.
+"""verl rows as TRL GRPO examples: each clip as one Qwen3-VL video (default), or its frames as images with their timestamps as text.
 
-TRL 1.16 does not feed videos into the training forward pass (generation would see the video,
-the loss would not), so a row's ``<video>`` becomes, for each kept frame *i*, the text
+Video tokens (:func:`trl_video_dataset`): the prompt holds each clip as one video part, as
+`videossr eval` sends it; :mod:`videossr.train.trl_video` carries the video through TRL's passes.
+
+Frames as images (:func:`trl_dataset`, ``--video-as images``): plain TRL 1.16 feeds only images
+into the training forward pass, so a row's ``<video>`` becomes, for each kept frame *i*, the text
 ``<t seconds>`` (``t = i / sample_fps``, one decimal: the time axis of every answer) followed by
 the frame as an image. A jigsaw row's clips each restart at 0.0 s, as separate videos do in verl.
 
@@ -101,3 +104,33 @@ def trl_dataset(parquet: str | os.PathLike, frames_per_video: int | None = None)
     from datasets import Dataset
 
     return Dataset.from_dict(plain_rows(parquet)).with_transform(RenderExamples(frames_per_video))
+
+
+# -- video tokens (the default of `videossr train trl`) ------------------------------------------
+
+def row_request(system: str, user: str, videos_json: str):
+    """One row as the :class:`~videossr.backends.base.Request` `videossr eval` builds for it (videos at their markers)."""
+    from videossr.backends.base import Request, Video
+
+    videos = [Video(frames=tuple(v["video"]), sample_fps=float(v["sample_fps"]), max_pixels=v.get("max_pixels"), min_pixels=v.get("min_pixels"))
+              for v in json.loads(videos_json)]
+    return Request(system=system, parts=interleave(user, videos))
+
+
+class RenderVideoExamples:
+    """The ``datasets`` transform of the video route: ``prompt`` holds each clip as one video part
+    (frame paths, ``sample_fps``, pixel budgets), exactly the messages `videossr eval` sends;
+    frames are decoded by the trainer (:mod:`videossr.train.trl_video`), once per prompt and step."""
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        from videossr.qwen_inputs import chat_messages
+
+        prompts = [chat_messages(row_request(*key)) for key in zip(batch["system"], batch["user"], batch["videos"])]
+        return {"prompt": prompts, "data_source": batch["data_source"], "ground_truth": batch["ground_truth"], "sample_id": batch["sample_id"]}
+
+
+def trl_video_dataset(parquet: str | os.PathLike):
+    """A ``datasets.Dataset`` for :class:`~videossr.train.trl_video.VideoGRPOTrainer`: ``prompt`` (with video parts) + reward columns."""
+    from datasets import Dataset
+
+    return Dataset.from_dict(plain_rows(parquet)).with_transform(RenderVideoExamples())
