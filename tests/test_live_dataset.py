@@ -95,13 +95,14 @@ def test_trl_live_reward_reports_groups_and_logs_the_controller(small_build, tmp
     from types import SimpleNamespace
 
     from videossr.live.hub import LiveHub
-    from videossr.live.trl import LiveReward, LiveTrlDataset
+    from videossr.live.trl import LiveExamples, LiveReward
 
     hub = LiveHub(["grounding", "jigsaw", "counting"], rollouts=2, state_path=str(tmp_path / "live.json"), config={"min_groups": 2})
     live = LiveDataset(small_build, tmp_path / "frames", rung_of=hub.rung)
-    dataset = LiveTrlDataset(live, lambda row: {"prompt": row["prompt"], "data_source": row["data_source"], "ground_truth": row["reward_model"]["ground_truth"]})
-    jigsaw = [i for i in range(len(dataset)) if dataset.live.task_of(i) == "jigsaw"][:2]
-    batch = [dataset[i] for i in jigsaw for _ in range(2)]  # TRL's sampler: each prompt once per rollout
+    examples = LiveExamples(live, lambda row: {"prompt": row["prompt"], "data_source": row["data_source"], "ground_truth": row["reward_model"]["ground_truth"]})
+    jigsaw = [i for i in range(len(live)) if live.task_of(i) == "jigsaw"][:2]
+    rows = examples({"live_item": [i for i in jigsaw for _ in range(2)]})  # TRL's sampler: each prompt once per rollout
+    batch = [dict(zip(rows, values)) for values in zip(*rows.values())]
     assert live.stats.items == 2  # made once per prompt, not once per rollout
     columns = {k: [ex[k] for ex in batch] for k in ("data_source", "ground_truth", "task", "live_rung", "live_item")}
     logged = {}
@@ -111,6 +112,6 @@ def test_trl_live_reward_reports_groups_and_logs_the_controller(small_build, tmp
     assert values == [1.0] * 4 and reward.__name__ == "videossr_smooth"
     assert [(d["step"], d["task"], d["from_rung"], d["to_rung"]) for d in hub.decisions()] == [(3, "jigsaw", 4, 5)]
     assert logged["live/rung/jigsaw"] == 5.0 and logged["live/zero_variance_share"] == 1.0 and logged["live/mean_smooth/jigsaw"] == 1.0
-    assert dataset[jigsaw[0]]["live_rung"] == 5  # the next draw follows the controller
+    assert examples({"live_item": [jigsaw[0]]})["live_rung"] == [5]  # the next draw follows the controller
     resumed = LiveHub(["grounding", "jigsaw", "counting"], rollouts=2, state_path=str(tmp_path / "live.json"))
     assert resumed.rungs() == hub.rungs() and resumed.decisions() == hub.decisions()

@@ -35,6 +35,39 @@ def run_folder(args, route: str) -> Path:
     return Path(args.out).expanduser().resolve() if args.out else default_out(route, args.reward).resolve()
 
 
+def add_live_args(p: argparse.ArgumentParser) -> None:
+    """``--live`` and the controller's knobs (README, "Live difficulty")."""
+    g = p.add_argument_group("live difficulty")
+    g.add_argument("--live", action="store_true", help="generate every sample during training at a difficulty steered by the rollouts' rewards "
+                   "(the --data build's store, recipe and plan; its entries must start at their ladder's default)")
+    g.add_argument("--live-inline", action="store_true", help="perturbed frames as data URIs in the rows instead of files under RUN/live-frames")
+    g.add_argument("--live-band", type=_band, default=None, metavar="LOW,HIGH", help="target mean smooth reward per task (default 0.35,0.75)")
+    g.add_argument("--live-min-groups", type=positive_int, default=None, help="new groups a decision needs (default 16)")
+    g.add_argument("--live-max-zero-variance", type=float, default=None, help="largest share of groups without reward variance held inside the band (default 0.5)")
+
+
+def _band(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be LOW,HIGH, e.g. 0.35,0.75 (got {text!r})") from None
+    return low, high
+
+
+def live_options(args) -> dict:
+    """The run fields of ``--live*`` (the controller's knobs as (name, value) pairs, checked by ControllerConfig)."""
+    if not args.live:
+        if args.live_inline or args.live_band or args.live_min_groups or args.live_max_zero_variance is not None:
+            raise ValueError("--live-* options need --live")
+        return {}
+    knobs = {"band": args.live_band, "min_groups": args.live_min_groups, "max_zero_variance": args.live_max_zero_variance}
+    knobs = {k: v for k, v in knobs.items() if v is not None}
+    from videossr.live.controller import ControllerConfig
+
+    ControllerConfig(**knobs)  # a bad knob is one line now, not after the model loaded
+    return {"live": True, "live_inline": args.live_inline, "live_controller": tuple(sorted(knobs.items()))}
+
+
 def _loggers(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
@@ -54,7 +87,7 @@ def cmd_verl(args) -> int:
         ray_address=args.ray_address, extra_overrides=tuple(extra), python=args.python, resume=args.resume,
         overwrite=args.overwrite, resume_from=Path(args.resume_from).expanduser().resolve() if args.resume_from else None,
         experiment=args.experiment, loggers=args.logger, save_hf=args.save_hf, save_freq=args.save_freq,
-        keep_checkpoints=args.keep_checkpoints,
+        keep_checkpoints=args.keep_checkpoints, **live_options(args),
     )
     p = plan(run)
     for note in p.notes:
@@ -85,7 +118,7 @@ def cmd_trl(args) -> int:
         max_steps=args.max_steps, lora_r=args.lora_r, frames_per_video=args.frames, batch_prompts=args.batch_prompts,
         num_generations=args.num_generations, max_completion_tokens=args.max_completion_tokens, seed=args.seed,
         video_as=args.video_as, generation_batch=args.generation_batch, save_steps=args.save_steps, save_limit=args.save_limit,
-        resume=args.resume, overwrite=args.overwrite,
+        resume=args.resume, overwrite=args.overwrite, **live_options(args),
     )
     result = train(run, progress=not args.no_progress)
     print(result.summary_text())
@@ -115,6 +148,7 @@ def register(verbs) -> None:
     p.add_argument("--save-freq", type=positive_int, default=SAVE_FREQ_STEPS, help="checkpoint every N steps; the last step is always saved (default %(default)s)")
     p.add_argument("--keep-checkpoints", type=positive_int, default=KEEP_CHECKPOINTS, help="keep the newest N checkpoints (default %(default)s; ~100 GB each for 8B)")
     p.add_argument("--dry-run", action="store_true", help="only print the cost estimate and the command; writes nothing")
+    add_live_args(p)
     p.add_argument("overrides", nargs=argparse.REMAINDER, help="-- then Hydra overrides for verl")
     p.set_defaults(func=cmd_verl)
 
@@ -135,6 +169,7 @@ def register(verbs) -> None:
     p.add_argument("--max-completion-tokens", type=positive_int, default=None, help="response length limit (default: the paper's 2048)")
     p.add_argument("--seed", type=int, default=0, help="trainer seed (default %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_live_args(p)
     p.set_defaults(func=cmd_trl)
 
     p = routes.add_parser("merge", help="a verl run's FSDP checkpoint as a Hugging Face folder (verl.model_merger), for `videossr eval`")

@@ -1,8 +1,9 @@
 """TRL glue for live difficulty: a torch dataset over a LiveDataset and a reward that steers it.
 
-* :class:`LiveTrlDataset` turns item i of a :class:`~videossr.live.dataset.LiveDataset` (a verl-shaped
-  row made at the controller's current rung) into the example TRL's GRPOTrainer reads, with
-  ``to_example(row)`` (the same converter the static TRL route uses for parquet rows), plus the
+* :func:`live_trl_dataset` is a ``datasets.Dataset`` of item numbers whose transform
+  (:class:`LiveExamples`) turns item i of a :class:`~videossr.live.dataset.LiveDataset` (a
+  verl-shaped row made at the controller's current rung) into the example TRL's GRPOTrainer reads,
+  with ``to_example(row)`` (the converter the static TRL route uses for parquet rows), plus the
   columns a report needs: ``task``, ``live_rung``, ``live_item``. TRL's sampler asks for each prompt
   once per rollout; the last examples are kept so a prompt is generated once per step.
 * :class:`LiveReward` is the training reward (smooth or strict, as :class:`videossr.rewards.trl.VideoSSRReward`)
@@ -18,8 +19,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Callable
 
-import torch
-
 from videossr.live.controller import STD_EPS
 from videossr.live.dataset import LiveDataset
 from videossr.live.hub import LiveHub
@@ -28,15 +27,14 @@ from videossr.rewards.trl import VideoSSRReward
 CACHE_ITEMS = 256
 
 
-class LiveTrlDataset(torch.utils.data.Dataset):
+class LiveExamples:
+    """The ``datasets`` transform of a live TRL dataset: a batch of item numbers -> TRL examples made now."""
+
     def __init__(self, live: LiveDataset, to_example: Callable[[dict], dict]):
         self.live, self.to_example = live, to_example
         self._cache: OrderedDict = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self.live)
-
-    def __getitem__(self, i: int) -> dict:
+    def example(self, i: int) -> dict:
         task = self.live.task_of(i)
         rung = int(self.live.rung_of(task)) if self.live.rung_of else self.live.default_rung(task)
         key = (int(i), rung)
@@ -47,6 +45,17 @@ class LiveTrlDataset(torch.utils.data.Dataset):
                 self._cache.popitem(last=False)
         self._cache.move_to_end(key)
         return dict(self._cache[key])
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        examples = [self.example(i) for i in batch["live_item"]]
+        return {name: [ex[name] for ex in examples] for name in examples[0]} if examples else {}
+
+
+def live_trl_dataset(live: LiveDataset, to_example: Callable[[dict], dict]):
+    """A ``datasets.Dataset`` of ``len(live)`` item numbers whose rows are made when TRL reads them (TRL takes only ``datasets``)."""
+    from datasets import Dataset
+
+    return Dataset.from_dict({"live_item": list(range(len(live)))}).with_transform(LiveExamples(live, to_example))
 
 
 class LiveReward:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from verl.utils.dataset.rl_dataset import RLHFDataset
 
+from videossr.export import TRAIN_FILE
 from videossr.live.dataset import LiveDataset
 from videossr.live.hub import ACTOR_NAME, ray_hub
 
@@ -62,6 +63,8 @@ class LiveVerlDataset(RLHFDataset):
         if not settings or not settings.get("build"):
             raise ValueError(f"LiveVerlDataset needs data.{CONFIG_KEY}.build (the videossr build folder); see videossr.live.verl")
         build = Path(settings["build"])
+        if [Path(p).resolve() for p in self.original_data_files] != [(build / TRAIN_FILE).resolve()]:
+            return super()._read_files_and_tokenize()  # the validation files: a static parquet, read as verl reads it
         live = LiveDataset(build, settings.get("frames_dir"), inline=bool(settings.get("inline", False)))
         actor = ray_hub(sorted({a.entry.task for a in live.plan}), name=settings.get("actor_name", ACTOR_NAME),
                         rollouts=int(settings["rollouts"]), groups_per_step=int(settings.get("groups_per_step", 0)),

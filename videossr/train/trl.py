@@ -66,6 +66,11 @@ class TrlRun:
     save_limit: int = SAVE_LIMIT
     resume: bool = False
     overwrite: bool = False
+    live: bool = False
+    """Live difficulty (``videossr.live``): items generated during training at the controller's rungs."""
+    live_inline: bool = False
+    live_controller: tuple = ()
+    """(name, value) pairs for :class:`videossr.live.controller.ControllerConfig` (band, min_groups, ...)."""
     hparams: GRPOHyperparameters = field(default=PAPER)
 
     def __post_init__(self):
@@ -211,11 +216,38 @@ def prepare_run_folder(run: TrlRun) -> Path | None:
     return None
 
 
-def _trainer(run: TrlRun, settings: dict, model):
-    """The video-token trainer (default) or plain TRL on frames as images."""
+LIVE_STATE_FILE, LIVE_FRAMES_DIR = "live-controller.json", "live-frames"
+
+
+@dataclass(frozen=True)
+class LiveParts:
+    hub: object  # videossr.live.hub.LiveHub
+    live: object  # videossr.live.dataset.LiveDataset
+    dataset: object  # the datasets.Dataset TRL reads
+    reward: object  # videossr.live.trl.LiveReward
+
+
+def live_parts(run: TrlRun, generations: int) -> LiveParts:
+    """The pieces of a live run: the controller in this process (its state in RUN), the live dataset, the training reward."""
+    from videossr.live.dataset import LiveDataset
+    from videossr.live.hub import LiveHub
+    from videossr.live.trl import LiveReward, live_trl_dataset
+    from videossr.train.trl_data import example_maker
+
+    live = LiveDataset(Path(run.data.train).parent, None if run.live_inline else run.out / LIVE_FRAMES_DIR, inline=run.live_inline)
+    hub = LiveHub(sorted({a.entry.task for a in live.plan}), rollouts=generations, state_path=str(run.out / LIVE_STATE_FILE),
+                  config=dict(run.live_controller))
+    live.rung_of = hub.rung
+    return LiveParts(hub, live, live_trl_dataset(live, example_maker(run.video_as, run.frames_per_video)), LiveReward(hub, run.reward))
+
+
+def _trainer(run: TrlRun, settings: dict, model, live: LiveParts | None = None):
+    """The video-token trainer (default) or plain TRL on frames as images (on a live dataset with ``live``)."""
     from trl import GRPOConfig, GRPOTrainer
 
     funcs, _ = reward_functions(run.reward)
+    if live is not None:
+        funcs[0] = live.reward  # the training reward also steers the controller
     common = {"model": model, "reward_funcs": funcs, "args": GRPOConfig(**settings),
               "peft_config": lora_config(run.lora_r) if run.lora_r else None}
     if run.video_as == "video":
@@ -224,11 +256,12 @@ def _trainer(run: TrlRun, settings: dict, model):
         from videossr.train.trl_data import trl_video_dataset
         from videossr.train.trl_video import video_grpo_trainer
 
-        return video_grpo_trainer(**common, train_dataset=trl_video_dataset(run.data.train), processing_class=AutoProcessor.from_pretrained(run.model))
+        dataset = live.dataset if live is not None else trl_video_dataset(run.data.train)
+        return video_grpo_trainer(**common, train_dataset=dataset, processing_class=AutoProcessor.from_pretrained(run.model))
     from videossr.train.trl_data import trl_dataset
 
-    return GRPOTrainer(**common, train_dataset=trl_dataset(run.data.train, run.frames_per_video),
-                       processing_class=_training_processor(run.model, run.data.summary))
+    dataset = live.dataset if live is not None else trl_dataset(run.data.train, run.frames_per_video)
+    return GRPOTrainer(**common, train_dataset=dataset, processing_class=_training_processor(run.model, run.data.summary))
 
 
 def train(run: TrlRun, *, progress: bool = True) -> TrlResult:
@@ -243,8 +276,13 @@ def train(run: TrlRun, *, progress: bool = True) -> TrlResult:
     use_cpu = not torch.cuda.is_available()
     settings = grpo_settings(run, use_cpu=use_cpu, progress=progress)
     model = AutoModelForImageTextToText.from_pretrained(run.model, dtype=torch.float32 if use_cpu else torch.bfloat16)
-    trainer = _trainer(run, settings, model)
+    live = live_parts(run, settings["num_generations"]) if run.live else None
+    trainer = _trainer(run, settings, model, live)
     trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    if live is not None:
+        live.hub.save()
+        for d in live.hub.decisions(moved_only=True):
+            print(f"live: step {d['step']} {d['task']} rung {d['from_rung']} -> {d['to_rung']} ({d['reason']})")
 
     trained = trainer.model.merge_and_unload() if run.lora_r else trainer.model
     model_dir = run.out / "model"
@@ -257,5 +295,7 @@ def train(run: TrlRun, *, progress: bool = True) -> TrlResult:
         "lora_r": run.lora_r, "frames_per_video": run.frames_per_video, "generation_batch": run.generation_batch,
         "resumed_from": str(resume_from) if resume_from else None, "hparams": asdict(run.hparams),
         "grpo_config": settings, "data_summary": run.data.summary.to_dict(), "steps": trainer.state.global_step,
+        "live": {"state": LIVE_STATE_FILE, "rungs": live.hub.rungs(), "moves": len(live.hub.decisions(moved_only=True)),
+                 "items_made": live.live.stats.items, "ms_per_item": round(live.live.stats.ms_per_item, 2)} if live is not None else None,
     })
     return TrlResult(model_dir, trainer.state.global_step, history)

@@ -65,14 +65,28 @@ def plain_rows(parquet: str | os.PathLike) -> dict[str, list]:
     table = pq.read_table(Path(parquet), columns=["data_source", "prompt", "videos", "reward_model", "extra_info"])
     cols = {name: [] for name in COLUMNS}
     for row in confine_frames(table.to_pylist(), dataset_root(parquet), str(parquet)):
-        roles = {m["role"]: m["content"] for m in row["prompt"]}
-        cols["sample_id"].append(row["extra_info"].get("sample_id") or str(row["extra_info"].get("index")))
-        cols["data_source"].append(row["data_source"])
-        cols["ground_truth"].append(row["reward_model"]["ground_truth"])
-        cols["system"].append(roles.get("system", ""))
-        cols["user"].append(roles["user"])
-        cols["videos"].append(json.dumps(row["videos"]))
+        for name, value in plain_row(row).items():
+            cols[name].append(value)
     return cols
+
+
+def plain_row(row: dict) -> dict:
+    """One verl row as the plain values of :data:`COLUMNS` (videos JSON-encoded)."""
+    roles = {m["role"]: m["content"] for m in row["prompt"]}
+    return {"sample_id": row["extra_info"].get("sample_id") or str(row["extra_info"].get("index")), "data_source": row["data_source"],
+            "ground_truth": row["reward_model"]["ground_truth"], "system": roles.get("system", ""), "user": roles["user"],
+            "videos": json.dumps(row["videos"])}
+
+
+def example_maker(video_as: str, frames_per_video: int | None = None):
+    """``row -> TRL example`` for one verl row, as the route's dataset renders it (the live dataset's converter)."""
+    render = RenderVideoExamples() if video_as == "video" else RenderExamples(frames_per_video)
+
+    def make(row: dict) -> dict:
+        batch = render({name: [value] for name, value in plain_row(row).items()})
+        return {name: values[0] for name, values in batch.items()}
+
+    return make
 
 
 class RenderExamples:

@@ -100,6 +100,11 @@ class VerlRun:
     save_hf: bool = False
     save_freq: int = SAVE_FREQ_STEPS
     keep_checkpoints: int = KEEP_CHECKPOINTS
+    live: bool = False
+    """Live difficulty (``videossr.live``): items generated during training at the controller's rungs."""
+    live_inline: bool = False
+    live_controller: tuple = ()
+    """(name, value) pairs for :class:`videossr.live.controller.ControllerConfig` (band, min_groups, ...)."""
 
     def __post_init__(self):
         if self.reward not in REWARD_MODES:
@@ -246,7 +251,27 @@ def _data_overrides(run: VerlRun) -> list[str]:
     }
     if data.val is None:
         settings["val_max_samples"] = 1  # verl always builds a val set; keep it to one row, never run
-    return _section("data.", settings)
+    return _section("data.", settings) + (live_overrides(run) if run.live else [])
+
+
+def live_overrides(run: VerlRun) -> list[str]:
+    """Live difficulty: verl loads :class:`videossr.live.verl.LiveVerlDataset` itself (``data.custom_cls``).
+
+    Items ask the controller actor for their rung, so the dataloader runs in the trainer process
+    (``dataloader_num_workers=0``: a forked loader worker cannot call Ray). The build folder, the
+    frames folder, the controller's state file and its knobs go under ``data.videossr_live``.
+    """
+    live = {"build": str(Path(run.data.train).parent), "rollouts": run.hparams.rollouts_per_prompt,
+            "groups_per_step": run.hparams.batch_prompts, "state_path": str(run.out / LIVE_STATE_FILE)}
+    live.update({"inline": True} if run.live_inline else {"frames_dir": str(run.out / LIVE_FRAMES_DIR)})
+    settings = _section("data.", {"custom_cls.path": "pkg://videossr.live.verl", "custom_cls.name": "LiveVerlDataset", "dataloader_num_workers": 0})
+    settings += _section("+data.videossr_live.", live)
+    for key, value in run.live_controller:
+        settings += _section("+data.videossr_live.controller.", {key: _list(map(str, value)) if isinstance(value, (list, tuple)) else value})
+    return settings
+
+
+LIVE_STATE_FILE, LIVE_FRAMES_DIR = "live-controller.json", "live-frames"
 
 
 def _algorithm_overrides(run: VerlRun) -> list[str]:
@@ -383,6 +408,10 @@ def plan(run: VerlRun) -> VerlPlan:
     Reads the run folder only to refuse one whose checkpoints the run would silently continue or mix with.
     """
     start = claim(run)
+    if run.live:  # the build, its recipe and plan must suit live difficulty: refuse now, not on the cluster
+        from videossr.live.dataset import LiveDataset
+
+        LiveDataset(Path(run.data.train).parent, inline=True)
     ours = overrides(run)
     command = (run.interpreter, "-m", ENTRY_MODULE, *ours)
     env = None
