@@ -21,15 +21,16 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 def add_run_folder_args(p: argparse.ArgumentParser, route: str) -> None:
     """``--out``, ``--resume``, ``--overwrite``: the run-folder rules of :mod:`videossr.train.runs`."""
     p.add_argument("--out", default=None, help=f"run folder (default: a new runs/{route}-REWARD-YYYYmmdd-HHMMSS)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
-    g.add_argument("--overwrite", action="store_true", help="delete the checkpoints in --out and start over")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    p.add_argument("--overwrite", action="store_true", help="delete the checkpoints in --out and start over")
 
 
 def run_folder(args, route: str) -> Path:
     """The ``--out`` folder, or a new unique one; ``--resume`` needs an explicit ``--out``."""
     from videossr.train.runs import default_out
 
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run in --out, --overwrite starts it again: pass one")
     if args.out is None and (args.resume or getattr(args, "resume_from", None)):
         raise ValueError("--resume needs --out: the run folder to continue")
     return Path(args.out).expanduser().resolve() if args.out else default_out(route, args.reward).resolve()
