@@ -51,6 +51,17 @@ def _with_fingerprint(target: Target, source: Path) -> Target:
     return target
 
 
+def _pretext(path: Path) -> bool:
+    """Whether an outside JSON's answers are all in the pretext formats (False when it is no item list at all)."""
+    from videossr.evaluate.outside import _read_items
+    from videossr.evaluate.pretext_json import is_pretext_json
+
+    try:
+        return is_pretext_json(_read_items(path), path)
+    except UserError:
+        return False
+
+
 def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: str | os.PathLike | None = None, max_frames: int = DEFAULT_MAX_FRAMES,
                 limit: int | None = None, work_dir: str | os.PathLike | None = None, progress: bool = False, parser: str | None = None,
                 fps: float | None = None, prompt_template: str | None = None) -> Target:
@@ -77,8 +88,8 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         raise UserError(f"--task and --video-dir are for outside JSON benchmarks; {path} is a {kind}")
     if kind != "outside" and (fps is not None or prompt_template is not None):
         raise UserError(f"--fps and --prompt-template are for outside JSON benchmarks; {path} is a {kind} (it keeps its own prompts and time axis)")
-    if kind == "dataset" and parser is not None:
-        raise UserError(f"--parser is for VIUBench folders and pretext-format JSONs; {path} is a {kind}")
+    if parser is not None and (kind == "dataset" or (kind == "outside" and not _pretext(path))):
+        raise UserError(f"--parser is for VIUBench folders and pretext-format JSONs (the official release); {path} is neither")
     if kind == "viubench":
         from videossr.evaluate.viubench_target import load_viubench
 
@@ -99,7 +110,5 @@ def load_target(path: str | os.PathLike, *, task: str | None = None, video_dir: 
         if (target := load_if_pretext(path, video_dir=Path(video_dir), work_dir=Path(work_dir), limit=limit, parser=parser)) is not None:
             return _with_fingerprint(target, path)
     extra = {"fps": fps} if fps is not None else {}
-    if parser is not None:
-        raise UserError(f"--parser is for VIUBench folders and pretext-format JSONs; the answers of {path} are not in the pretext formats")
     return _with_fingerprint(load_outside(path, task=task, video_dir=Path(video_dir), max_frames=max_frames, limit=limit, work_dir=Path(work_dir),
                                           progress=progress, prompt_template=prompt_template, **extra), path)
