@@ -7,34 +7,45 @@ import argparse
 DEFAULT_BASE_URL = "http://localhost:8000/v1"  # vLLM's
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
+def _parsed(text: str, convert, what: str):
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
 
 
-def positive_seconds(text: str) -> float:
-    """A finite number of seconds > 0 (``nan``, ``inf``, 0 and negatives refused)."""
+def int_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``."""
+    def parse(text: str) -> int:
+        value = _parsed(text, int, f"an integer >= {minimum}")
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def finite_number(*, above: float | None = None, at_least: float | None = None, at_most: float | None = None, unit: str = ""):
+    """An argparse type: a finite float in the given bounds (``nan`` and ``inf`` always refused)."""
     import math
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {text!r}")
-    return value
+    bounds = " and ".join(f"{op} {v:g}" for op, v in ((">", above), (">=", at_least), ("<=", at_most)) if v is not None)
+    what = f"a finite number{' of ' + unit if unit else ''}{' ' + bounds if bounds else ''}"
+
+    def parse(text: str) -> float:
+        value = _parsed(text, float, what)
+        if not math.isfinite(value) or (above is not None and value <= above) or (at_least is not None and value < at_least) \
+                or (at_most is not None and value > at_most):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+positive_seconds = finite_number(above=0, unit="seconds")
+positive_float = finite_number(above=0)
 
 
 def json_object(text: str) -> dict:

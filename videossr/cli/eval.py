@@ -3,31 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
-from videossr.cli.common import add_backend_args, backend_options, positive_int
-
-
-def _unit_interval(text: str) -> float:
-    value = float(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
-
-
-def _temperature(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
+from videossr.cli.common import add_backend_args, backend_options, finite_number, positive_float, positive_int
 
 
 def _one_line_errors(parser: argparse.ArgumentParser) -> None:
@@ -38,24 +16,15 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     parser.error = error
 
 
-def text_or_file(value: str | None) -> str | None:
-    """The text of the file ``value`` names, or ``value`` itself."""
-    from pathlib import Path
-
-    if value is not None and len(value) < 4096 and "\n" not in value and "{" not in value and Path(value).is_file():
-        return Path(value).read_text(encoding="utf-8")
-    return value
-
-
 def cmd_eval(args) -> int:
-    from videossr.evaluate.session import evaluate, read_system_prompt
+    from videossr.evaluate.session import evaluate, text_or_file
 
     outcome = evaluate(args.target, backend=args.backend, out=args.out, backend_options=backend_options(args), task=args.task, video_dir=args.video_dir,
                        max_frames=args.max_frames, limit=args.limit, dry_run=args.dry_run, n=args.n, temperature=args.temperature,
                        max_tokens=args.max_tokens, seed=args.seed, top_p=args.top_p, top_k=args.top_k, repetition_penalty=args.repetition_penalty,
-                       system_prompt=read_system_prompt(args.system_prompt), log_prompts=args.log_prompts,
+                       system_prompt=text_or_file(args.system_prompt, "--system-prompt"), log_prompts=args.log_prompts,
                        cache=False if args.no_cache else (args.cache or True), overwrite=args.overwrite, progress=not args.no_progress,
-                       parser=args.parser, fps=args.fps, prompt_template=text_or_file(args.prompt_template), label=args.label)
+                       parser=args.parser, fps=args.fps, prompt_template=text_or_file(args.prompt_template, "--prompt-template"), label=args.label)
     print(outcome.text)
     if outcome.report is not None and outcome.answered == 0:
         print(f"error: every item failed, nothing was scored (see {outcome.out}/predictions.jsonl)", file=sys.stderr)
@@ -75,7 +44,7 @@ def register(verbs) -> None:
     g.add_argument("--task", choices=("vqa", "vtg"), help="outside JSON: multiple-choice VQA or temporal grounding (default: from the answers)")
     g.add_argument("--video-dir", help="outside JSON: the folder its videos are in")
     g.add_argument("--max-frames", type=positive_int, default=DEFAULT_MAX_FRAMES, help="outside JSON: at most this many frames per video (paper: 32, 48, 64; default %(default)s)")
-    g.add_argument("--fps", type=_positive_float, default=None, help="outside JSON: frames per second sampled from each video, before --max-frames (default 2, the paper's)")
+    g.add_argument("--fps", type=positive_float, default=None, help="outside JSON: frames per second sampled from each video, before --max-frames (default 2, the paper's)")
     g.add_argument("--prompt-template", default=None, metavar="TEXT|FILE",
                    help="outside JSON: the user text after the video, with {question} where the question goes (default for VQA: the question, then a line asking for the option letter only)")
     g.add_argument("--label", default=None, help="the model's name in the report (default: the model, the end of a long path)")
@@ -85,10 +54,10 @@ def register(verbs) -> None:
     g.add_argument("--system-prompt", metavar="TEXT|FILE", help="system prompt for every item instead of the target's own (a file's text when the path exists)")
     g = p.add_argument_group("sampling")
     g.add_argument("-n", type=positive_int, default=1, help="outputs per item (default %(default)s)")
-    g.add_argument("--temperature", type=_temperature, default=0.0, help="0 = greedy; above 0 always samples, whatever the checkpoint's generation_config says (default %(default)s)")
-    g.add_argument("--top-p", type=_unit_interval, help="nucleus sampling (default 1.0: off; the checkpoint's own value is never used)")
+    g.add_argument("--temperature", type=finite_number(at_least=0), default=0.0, help="0 = greedy; above 0 always samples, whatever the checkpoint's generation_config says (default %(default)s)")
+    g.add_argument("--top-p", type=finite_number(above=0, at_most=1), help="nucleus sampling (default 1.0: off; the checkpoint's own value is never used)")
     g.add_argument("--top-k", type=positive_int, help="sample among the k most likely tokens (default: off)")
-    g.add_argument("--repetition-penalty", type=_positive_float, help="repetition penalty (default 1.0: none)")
+    g.add_argument("--repetition-penalty", type=positive_float, help="repetition penalty (default 1.0: none)")
     g.add_argument("--max-tokens", type=positive_int, default=DEFAULT_MAX_TOKENS, help="max new tokens per output (default %(default)s)")
     g.add_argument("--seed", type=int, default=0, help="sampling seed (default %(default)s)")
     add_backend_args(p)

@@ -37,16 +37,16 @@ class EvalOutcome:
         return self.items - self.errors
 
 
-def read_system_prompt(value: str | None) -> str | None:
-    """``--system-prompt``: the text of a file when ``value`` names one, else ``value`` itself."""
+def text_or_file(value: str | None, option: str) -> str | None:
+    """A text option (``--system-prompt``, ``--prompt-template``): the text of the file ``value`` names, else ``value`` itself."""
     if value is None:
         return None
     path = Path(value)
     try:
-        if len(value) < 4096 and path.is_file():
+        if len(value) < 4096 and "\n" not in value and path.is_file():
             return path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read --system-prompt file {path}: {exc}") from None
+        raise UserError(f"cannot read {option} file {path}: {exc}") from None
     return value
 
 
