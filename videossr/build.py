@@ -74,6 +74,17 @@ def sample_row(sample: TaskSample, sample_id: str, frame_paths: list[list[str]],
     }
 
 
+def clip_frame_paths(sample: TaskSample, kept_dir: str, new_frame) -> list[list[str]]:
+    """Each clip's frame paths: a kept frame is ``kept_dir/<frame name>`` (the frame store, never rewritten);
+    a new (perturbed) frame is JPEG-encoded and named ``CC_SSS.jpg`` (clip, slot), and ``new_frame(name, jpeg)``
+    stores it and returns its path."""
+    out = []
+    for c, clip in enumerate(sample.clips):
+        out.append([f"{kept_dir}/{frame_name(int(ref))}" if isinstance(ref, (int, np.integer)) else new_frame(f"{c:02d}_{slot:03d}.jpg", encode_jpeg(ref))
+                    for slot, ref in enumerate(clip)])
+    return out
+
+
 @dataclass(frozen=True)
 class _GenJob:
     out: str
@@ -123,21 +134,16 @@ def _generate(gen: _GenJob, ctx: SampleContext, staging: Path) -> tuple[list[dic
         except SkipSample as exc:
             results.append({"skip": {"sample_id": a.sample_id, "video_id": vid, "reason": exc.reason}})
             continue
-        clip_paths = []
-        for c, clip in enumerate(sample.clips):
-            paths = []
-            for slot, ref in enumerate(clip):
-                if isinstance(ref, (int, np.integer)):
-                    paths.append(f"{STORE}/frames/{vid}/{frame_name(int(ref))}")
-                else:
-                    rel = f"{a.sample_id}/{c:02d}_{slot:03d}.jpg"
-                    (staging / rel).parent.mkdir(exist_ok=True)
-                    data = encode_jpeg(ref)
-                    (staging / rel).write_bytes(data)
-                    paths.append(f"{SAMPLES}/{vid}/{job.key}/{rel}")
-                    files[paths[-1]] = atomic.bytes_check(data)
-            clip_paths.append(paths)
-        results.append({"row": sample_row(sample, a.sample_id, clip_paths, gen.recipe)})
+
+        def new_frame(name: str, data: bytes) -> str:  # called at once, within this sample's iteration
+            rel = f"{a.sample_id}/{name}"
+            (staging / rel).parent.mkdir(exist_ok=True)
+            (staging / rel).write_bytes(data)
+            path = f"{SAMPLES}/{vid}/{job.key}/{rel}"
+            files[path] = atomic.bytes_check(data)
+            return path
+
+        results.append({"row": sample_row(sample, a.sample_id, clip_frame_paths(sample, f"{STORE}/frames/{vid}", new_frame), gen.recipe)})
     return results, files
 
 

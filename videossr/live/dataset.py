@@ -35,11 +35,11 @@ from typing import Callable
 import numpy as np
 
 from videossr import atomic
-from videossr.build import BUILD_FILE, STORE, sample_row
+from videossr.build import BUILD_FILE, STORE, clip_frame_paths, sample_row
 from videossr.diagnose.ladders import get_ladder
 from videossr.errors import UserError
 from videossr.export import TRAIN_FILE
-from videossr.framestore import FrameStore, encode_jpeg, frame_name
+from videossr.framestore import FrameStore
 from videossr.plan import Assignment, assignments, max_rounds
 from videossr.recipe import RecipeEntry, parse_recipe
 from videossr.seeding import stable_seed
@@ -178,21 +178,16 @@ class LiveDataset:
         raise RuntimeError(f"live item {i} ({a.sample_id} at rung {rung}) could not be made on any video tried: " + "; ".join(reasons[:3]))
 
     def _clip_paths(self, sample, video_id: str, sample_id: str) -> list[list[str]]:
-        store_frames = f"{self.build_dir}/{STORE}/frames/{video_id}"  # as the static build's rows name them
-        folder = self.frames_dir / video_id / sample_id if self.frames_dir is not None else None
-        out, new = [], {}
-        for c, clip in enumerate(sample.clips):
-            paths = []
-            for slot, ref in enumerate(clip):
-                if isinstance(ref, (int, np.integer)):
-                    paths.append(f"{store_frames}/{frame_name(int(ref))}")
-                elif self.inline:
-                    paths.append("data:image/jpeg;base64," + base64.b64encode(encode_jpeg(ref)).decode("ascii"))
-                else:
-                    name = f"{c:02d}_{slot:03d}.jpg"
-                    new[name] = encode_jpeg(ref)
-                    paths.append(str(folder / name))
-            out.append(paths)
+        kept_dir = f"{self.build_dir}/{STORE}/frames/{video_id}"  # as the static build's rows name them
+        if self.inline:
+            return clip_frame_paths(sample, kept_dir, lambda name, jpeg: "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"))
+        folder, new = self.frames_dir / video_id / sample_id, {}
+
+        def keep(name: str, jpeg: bytes) -> str:
+            new[name] = jpeg
+            return str(folder / name)
+
+        paths = clip_frame_paths(sample, kept_dir, keep)
         if new and not folder.is_dir():
             staging = atomic.make_staging_dir(folder)
             for name, data in new.items():
@@ -203,4 +198,4 @@ class LiveDataset:
                 shutil.rmtree(staging, ignore_errors=True)
                 if not folder.is_dir():
                     raise
-        return out
+        return paths
